@@ -43,13 +43,16 @@ class TokensStage:
 
 
 def sentences_of(doc) -> list[Sentence]:
-    """Sentences that cover the text: trailing whitespace stays with the
-    sentence before it, so offsets never point into nothing."""
+    """Sentences that cover every non-blank character of the text, each
+    trimmed of surrounding whitespace."""
+    text = doc.text
     out = []
     for sent in doc.sents:
-        start = sent.start_char
-        end = sent.end_char
-        if start == end or not doc.text[start:end].strip():
-            continue
-        out.append(Sentence(start=start, end=end))
+        start, end = sent.start_char, sent.end_char
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            out.append(Sentence(start=start, end=end))
     return out

@@ -1,0 +1,359 @@
+"""The store: SQLite by default, PostgreSQL for scale, through one interface.
+
+Writes are idempotent. A document is keyed by its id; storing the same id
+with the same text changes nothing ("unchanged"), with another text it
+replaces the old version and all its layers in one transaction ("replaced").
+Each batch is one transaction, so a crash leaves no half-written document and
+everything reported as stored is committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Optional
+
+from sqlalchemy import create_engine, delete, event, func, insert, select, text
+from sqlalchemy.engine import Connection, Engine
+
+from ..document import (
+    Article,
+    Entity,
+    Mention,
+    Place,
+    Quote,
+    Sentence,
+    Span,
+    Speaker,
+    TimeExpr,
+    published_interval,
+)
+from . import schema as S
+
+DEFAULT_DB = "kroniek.db"
+
+STORED, UNCHANGED, REPLACED = "stored", "unchanged", "replaced"
+
+
+def default_url() -> str:
+    return os.environ.get("KRONIEK_DB") or DEFAULT_DB
+
+
+def engine_url(url: str) -> str:
+    """Accept a plain path for SQLite and postgresql:// for psycopg 3."""
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@dataclass
+class SearchHit:
+    id: str
+    title: Optional[str]
+    published: Optional[str]
+    source: Optional[str]
+    language: Optional[str]
+    snippet: str
+    score: float
+
+
+# Marks around matched words in snippets; callers turn them into markup after escaping.
+HL_START, HL_END = "\x02", "\x03"
+
+
+def fts5_query(query: str) -> str:
+    """A user's query as a safe FTS5 expression: words and "phrases" ANDed,
+    OR between terms, a trailing * for prefixes. Punctuation never reaches FTS5
+    syntax, so no query can be a syntax error."""
+    parts = []
+    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', query):
+        if phrase:
+            words = re.findall(r"\w+", phrase)
+            if words:
+                parts.append('"' + " ".join(words) + '"')
+        elif word == "OR" and parts and parts[-1] != "OR":
+            parts.append("OR")
+        else:
+            prefix = word.endswith("*")
+            for w in re.findall(r"\w+", word):
+                parts.append(f'"{w}"' + ("*" if prefix else ""))
+    while parts and parts[-1] == "OR":
+        parts.pop()
+    return " ".join(parts)
+
+
+class Store:
+    def __init__(self, url: str | None = None):
+        self.url = url or default_url()
+        full = engine_url(self.url)
+        self.engine: Engine = create_engine(full, future=True)
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._ensure_schema()
+
+    # --- schema ---------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        with self.engine.begin() as conn:
+            S.metadata.create_all(conn)
+            for ddl in S.fts_ddl(self.dialect):
+                conn.execute(text(ddl))
+            version = conn.execute(select(S.meta.c.value).where(S.meta.c.key == "schema_version")).scalar()
+            if version is None:
+                conn.execute(insert(S.meta).values(key="schema_version", value=str(S.SCHEMA_VERSION)))
+            elif int(version) > S.SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"the store {self.url} has schema version {version}, newer than this "
+                    f"Kroniek's {S.SCHEMA_VERSION}: upgrade Kroniek"
+                )
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(S.meta.c.value).where(S.meta.c.key == "schema_version")).scalar())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- writing --------------------------------------------------------
+
+    def known(self, articles: Iterable[Article]) -> dict[str, str]:
+        """id -> content hash for those of these articles already stored."""
+        ids = list({a.id for a in articles})
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                rows = conn.execute(
+                    select(S.documents.c.id, S.documents.c.content_hash).where(S.documents.c.id.in_(ids[i : i + 500]))
+                )
+                out.update({r.id: r.content_hash for r in rows})
+        return out
+
+    def put(self, article: Article, analysis: str | None = None) -> str:
+        return self.put_many([article], analysis)[0]
+
+    def put_many(self, articles: list[Article], analysis: str | None = None) -> list[str]:
+        """Store a batch in one transaction; returns stored/unchanged/replaced per article."""
+        results = []
+        with self.engine.begin() as conn:
+            for a in articles:
+                results.append(self._put(conn, a, analysis))
+        return results
+
+    def _put(self, conn: Connection, a: Article, analysis: str | None) -> str:
+        d = S.documents
+        row = conn.execute(select(d.c.pk, d.c.content_hash).where(d.c.id == a.id)).first()
+        h = a.content_hash
+        if row is not None and row.content_hash == h:
+            return UNCHANGED
+        begin, end = published_interval(a.published)
+        values = dict(
+            id=a.id, content_hash=h, source=a.source, url=a.url, title=a.title,
+            published=a.published, published_begin=begin, published_end=end,
+            language=a.language, text=a.text, warnings=json.dumps(a.warnings, ensure_ascii=False),
+            analysis=analysis, n_quotes=len(a.quotes),
+        )
+        if row is None:
+            pk = conn.execute(insert(d).values(**values).returning(d.c.pk)).scalar_one()
+            status = STORED
+        else:
+            pk = row.pk
+            for t in S.LAYER_TABLES.values():
+                conn.execute(delete(t).where(t.c.doc_pk == pk))
+            conn.execute(d.update().where(d.c.pk == pk).values(**values))
+            status = REPLACED
+        for name, rows in _layer_rows(a, pk).items():
+            if rows:
+                conn.execute(insert(S.LAYER_TABLES[name]), rows)
+        return status
+
+    def delete(self, doc_id: str) -> bool:
+        with self.engine.begin() as conn:
+            pk = conn.execute(select(S.documents.c.pk).where(S.documents.c.id == doc_id)).scalar()
+            if pk is None:
+                return False
+            for t in S.LAYER_TABLES.values():
+                conn.execute(delete(t).where(t.c.doc_pk == pk))
+            conn.execute(delete(S.documents).where(S.documents.c.pk == pk))
+            return True
+
+    # --- reading --------------------------------------------------------
+
+    def get(self, doc_id: str) -> Optional[Article]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(S.documents).where(S.documents.c.id == doc_id)).first()
+            if row is None:
+                return None
+            return self._article(conn, row)
+
+    def iter_articles(self, batch: int = 500) -> Iterator[Article]:
+        """Every stored document in storage order, read in batches."""
+        last = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(S.documents).where(S.documents.c.pk > last).order_by(S.documents.c.pk).limit(batch)
+                ).all()
+                if not rows:
+                    return
+                for row in rows:
+                    yield self._article(conn, row)
+                last = rows[-1].pk
+
+    def _article(self, conn: Connection, row: Any) -> Article:
+        layers: dict[str, list] = {}
+        for name, table in S.LAYER_TABLES.items():
+            rs = conn.execute(select(table).where(table.c.doc_pk == row.pk).order_by(table.c.idx)).mappings().all()
+            layers[name] = [_from_row(name, r, row.text) for r in rs]
+        return Article(
+            id=row.id, source=row.source, url=row.url, title=row.title, published=row.published,
+            language=row.language, text=row.text, warnings=json.loads(row.warnings or "[]"), **layers,
+        )
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(S.documents)).scalar_one()
+
+    def stats(self) -> dict[str, Any]:
+        """Counts per layer, and documents per language."""
+        with self.engine.connect() as conn:
+            out: dict[str, Any] = {"documents": conn.execute(select(func.count()).select_from(S.documents)).scalar_one()}
+            for name, t in S.LAYER_TABLES.items():
+                out[name] = conn.execute(select(func.count()).select_from(t)).scalar_one()
+            langs = conn.execute(
+                select(S.documents.c.language, func.count()).group_by(S.documents.c.language).order_by(func.count().desc())
+            )
+            out["languages"] = {(lang or "unknown"): n for lang, n in langs}
+        return out
+
+    # --- search ---------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        date_from: Optional[str] = None,
+        date_to: Optional[str] = None,
+        language: Optional[str] = None,
+        source: Optional[str] = None,
+        limit: int = 20,
+        offset: int = 0,
+        sort: str = "rank",
+    ) -> tuple[list[SearchHit], int]:
+        """Hits (with highlighted snippets) and the total number of matches."""
+        if sort not in ("rank", "newest", "oldest"):
+            raise ValueError("sort must be rank, newest or oldest")
+        d = S.documents
+        filters = []
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        # Interval overlap: a document dated 2022-09 matches --from 2022-09-15.
+        if date_from:
+            filters.append("d.published_end >= :date_from")
+            params["date_from"] = published_interval(date_from)[0]
+        if date_to:
+            filters.append("d.published_begin <= :date_to")
+            params["date_to"] = published_interval(date_to)[1]
+        if language:
+            filters.append("d.language = :language")
+            params["language"] = language
+        if source:
+            filters.append("d.source = :source")
+            params["source"] = source
+        where = "".join(f" AND {f}" for f in filters)
+        order = {
+            "rank": "score DESC, d.pk DESC",
+            "newest": "d.published_begin IS NULL, d.published_begin DESC, d.pk DESC",
+            "oldest": "d.published_begin IS NULL, d.published_begin ASC, d.pk ASC",
+        }[sort]
+        # The SQL below is fixed text; every user value is a bound parameter.
+        if self.dialect == "sqlite":
+            params["q"] = fts5_query(query)
+            if not params["q"]:
+                return [], 0
+            base = f"FROM documents_fts JOIN documents d ON d.pk = documents_fts.rowid WHERE documents_fts MATCH :q{where}"
+            sql = (
+                "SELECT d.id, d.title, d.published, d.source, d.language, "
+                f"snippet(documents_fts, 1, '{HL_START}', '{HL_END}', '…', 16) AS snippet, "
+                f"-bm25(documents_fts, 2.0, 1.0) AS score {base} ORDER BY {order} LIMIT :limit OFFSET :offset"
+            )
+        else:
+            params["q"] = query
+            base = f"FROM documents d WHERE d.tsv @@ websearch_to_tsquery('simple', :q){where}"
+            sql = (
+                "SELECT id, title, published, source, language, "
+                f"ts_headline('simple', text, websearch_to_tsquery('simple', :q), "
+                f"'StartSel={HL_START}, StopSel={HL_END}, MaxWords=30, MinWords=12, MaxFragments=1') AS snippet, score "
+                "FROM (SELECT d.pk, d.id, d.title, d.published, d.published_begin, d.source, d.language, d.text, "
+                f"ts_rank(d.tsv, websearch_to_tsquery('simple', :q)) AS score {base} "
+                f"ORDER BY {order} LIMIT :limit OFFSET :offset) AS d ORDER BY {order}"
+            )
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(sql), params).all()
+            total = conn.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
+        hits = [SearchHit(r.id, r.title, r.published, r.source, r.language, r.snippet or "", float(r.score or 0)) for r in rows]
+        return hits, total
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL: readers never block the writer; a killed process loses only its
+    # open transaction.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _layer_rows(a: Article, pk: int) -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {}
+    rows["sentences"] = [dict(doc_pk=pk, idx=i, start=s.start, end=s.end) for i, s in enumerate(a.sentences)]
+    rows["mentions"] = [dict(doc_pk=pk, idx=i, **m.model_dump()) for i, m in enumerate(a.mentions)]
+    rows["entities"] = [
+        dict(doc_pk=pk, idx=i, **{**e.model_dump(), "aliases": json.dumps(e.aliases, ensure_ascii=False)})
+        for i, e in enumerate(a.entities)
+    ]
+    rows["times"] = [dict(doc_pk=pk, idx=i, **t.model_dump()) for i, t in enumerate(a.times)]
+    rows["places"] = [dict(doc_pk=pk, idx=i, **p.model_dump()) for i, p in enumerate(a.places)]
+    rows["quotes"] = []
+    for i, q in enumerate(a.quotes):
+        sp, cue = q.speaker, q.cue
+        rows["quotes"].append(dict(
+            doc_pk=pk, idx=i, start=q.start, end=q.end, text=q.text, kind=q.kind, hearsay=q.hearsay,
+            speaker_start=sp.start if sp else None, speaker_end=sp.end if sp else None,
+            speaker_text=sp.text if sp else None, speaker_name=sp.name if sp else None,
+            speaker_entity=sp.entity if sp else None,
+            cue_start=cue.start if cue else None, cue_end=cue.end if cue else None,
+            cue_text=cue.text if cue else None,
+        ))
+    return rows
+
+
+def _from_row(layer: str, r: Any, doc_text: str) -> Any:
+    if layer == "sentences":
+        return Sentence(start=r["start"], end=r["end"])
+    if layer == "mentions":
+        return Mention(start=r["start"], end=r["end"], text=r["text"], type=r["type"], entity=r["entity"])
+    if layer == "entities":
+        return Entity(id=r["id"], name=r["name"], type=r["type"], aliases=json.loads(r["aliases"]),
+                      geonames_id=r["geonames_id"], global_id=r["global_id"])
+    if layer == "times":
+        return TimeExpr(**{k: r[k] for k in TimeExpr.model_fields})
+    if layer == "places":
+        return Place(**{k: r[k] for k in Place.model_fields})
+    speaker = cue = None
+    if r["speaker_start"] is not None:
+        speaker = Speaker(start=r["speaker_start"], end=r["speaker_end"], text=r["speaker_text"],
+                          name=r["speaker_name"], entity=r["speaker_entity"])
+    if r["cue_start"] is not None:
+        cue = Span(start=r["cue_start"], end=r["cue_end"], text=r["cue_text"])
+    return Quote(start=r["start"], end=r["end"], text=r["text"], kind=r["kind"], hearsay=bool(r["hearsay"]),
+                 speaker=speaker, cue=cue)
+
+
+def open_store(url: str | None = None) -> Store:
+    return Store(url)
