@@ -79,13 +79,13 @@ def read_one(
         kind = kind or sniff(text)
         if kind == "jsonl":
             for item in read_jsonl(text, source):
-                yield Failure(f"{source}:{item.line}", str(item).split(": ", 1)[1]) if isinstance(item, InputError) else item
+                yield Failure(f"{source}:{item.line}", item.reason) if isinstance(item, InputError) else item
         elif kind == "html":
             yield from read_html(text, source, url=source if source.startswith("http") else None)
         elif kind == "feed":
             fetcher = (lambda u: decode(_fetch_url(u, limit), limit)) if fetch else None
             for item in read_feed(text, source, fetch=fetcher):
-                yield Failure(source, str(item)) if isinstance(item, InputError) else item
+                yield Failure(item.where, str(item)) if isinstance(item, InputError) else item
         else:
             yield from read_text(text, source, published=published)
     except InputError as e:

@@ -38,6 +38,24 @@ def looks_binary(data: bytes) -> bool:
     return control > len(head) * 0.05
 
 
+# Detectors confuse the single-byte Latin code pages with each other (a Dutch
+# "ï" reads as Czech "ď" in cp1250). Western news dumps are Windows-1252, so
+# within that family it wins whenever it decodes the bytes.
+_LATIN_FAMILY = {"cp1250", "cp1252", "cp1257", "latin_1", "iso8859_2", "iso8859_15", "iso8859_9", "cp1254", "mac_roman"}
+
+
+def _detect(data: bytes) -> str:
+    best = from_bytes(data).best()
+    if best is None or best.encoding in _LATIN_FAMILY:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    if best is None:
+        raise InputError("undecodable: neither UTF-8 nor a recognisable encoding; convert it to UTF-8")
+    return str(best)
+
+
 def decode(data: bytes, limit: int) -> str:
     """UTF-8 first (news feeds mostly are), then detect (Windows-1252 is common
     in news dumps). Line ends become \\n so that offsets mean the same everywhere."""
@@ -51,12 +69,7 @@ def decode(data: bytes, limit: int) -> str:
     except UnicodeDecodeError:
         if looks_binary(data):
             raise InputError("binary data, not text (is this the right file?)") from None
-        best = from_bytes(data).best()
-        if best is None:
-            raise InputError(
-                "undecodable: neither UTF-8 nor a recognisable encoding; convert it to UTF-8"
-            ) from None
-        text = str(best)
+        text = _detect(data)
     else:
         if looks_binary(data):
             raise InputError("binary data, not text (is this the right file?)")

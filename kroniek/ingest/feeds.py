@@ -14,7 +14,11 @@ from .decode import InputError
 
 
 class EntryError(InputError):
-    pass
+    """One entry (or the feed's damage) that costs only itself."""
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(reason)
+        self.where = where
 
 
 def _published(entry) -> Optional[str]:
@@ -51,6 +55,13 @@ def read_feed(
         raise InputError(f"malformed feed: {reason}")
     if not feed.entries:
         raise InputError("feed has no entries")
+    if feed.bozo:
+        # Report the damage, then keep what could be recovered.
+        yield EntryError(
+            source,
+            f"malformed feed: {getattr(feed, 'bozo_exception', 'parse error')}; "
+            f"reading the {len(feed.entries)} entries that could be recovered"
+        )
     for n, entry in enumerate(feed.entries, start=1):
         link = entry.get("link")
         where = link or f"{source}#{n}"
@@ -60,11 +71,11 @@ def read_feed(
                 page = fetch(link)
                 text = (trafilatura.extract(page) or "").strip()
             except Exception as e:  # network errors of every kind: report, go on
-                yield EntryError(f"{where}: could not fetch the page ({e})")
+                yield EntryError(where, f"could not fetch the page ({e})")
                 continue
         text = text or _entry_text(entry)
         if not text:
-            yield EntryError(f"{where}: entry has no text (try --fetch to get the page)")
+            yield EntryError(where, "entry has no text (try --fetch to get the page)")
             continue
         yield Article.new(
             text.replace("\r\n", "\n"),

@@ -17,6 +17,7 @@ class LineError(InputError):
     def __init__(self, line: int, reason: str):
         super().__init__(f"line {line}: {reason}")
         self.line = line
+        self.reason = reason
 
 
 def read_jsonl(text: str, source: str) -> Iterator[Union[Article, LineError]]:

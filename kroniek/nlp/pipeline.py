@@ -100,7 +100,7 @@ class Pipeline:
         if self.lang != "auto":
             article.language = self.lang
         elif not article.language:
-            article.language = language_id.detect(article.text)
+            article.language = language_id.detect(article.text, supported_languages())
         if article.language not in language_table():
             shown = article.language or "unknown"
             article.warnings.append(
