@@ -430,10 +430,17 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
 
     # Curated rows that are not countries or subdivisions ------------------------
     iso_done = {c for c in countries} | {s.code for s in pycountry.subdivisions}
+    gid_pid = {p[0]: i + 1 for i, p in enumerate(b.places) if p[0] is not None}
     for row in curated:
         if row.get("iso") and row["iso"] in iso_done:
             continue
         ftype = row["ftype"]
+        if ftype == "ALIAS":  # more names for a place the packages have
+            target = gid_pid.get(int(row["geonames_id"]))
+            if target is None:
+                raise ValueError(f"places.tsv: {row['key']}: no place with GeoNames id {row['geonames_id']}")
+            _curated_names(b, target, row)
+            continue
         pid = b.add_place(int(row["geonames_id"]) if row.get("geonames_id") else None, row["name"], ftype,
                           float(row["lat"]), float(row["lon"]), row.get("country") or None, "",
                           int(float(row.get("importance") or 100000)))

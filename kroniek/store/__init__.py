@@ -271,30 +271,61 @@ class Store:
         }[sort]
         # The SQL below is fixed text; every user value is a bound parameter.
         if self.dialect == "sqlite":
-            params["q"] = fts5_query(query)
-            if not params["q"]:
-                return [], 0
-            base = f"FROM documents_fts JOIN documents d ON d.pk = documents_fts.rowid WHERE documents_fts MATCH :q{where}"
-            sql = (
-                "SELECT d.id, d.title, d.published, d.source, d.language, "
-                f"snippet(documents_fts, 1, '{HL_START}', '{HL_END}', '…', 16) AS snippet, "
-                f"-bm25(documents_fts, 2.0, 1.0) AS score {base} ORDER BY {order} LIMIT :limit OFFSET :offset"
-            )
-        else:
-            params["q"] = query
-            base = f"FROM documents d WHERE d.tsv @@ websearch_to_tsquery('simple', :q){where}"
-            sql = (
-                "SELECT id, title, published, source, language, "
-                f"ts_headline('simple', text, websearch_to_tsquery('simple', :q), "
-                f"'StartSel={HL_START}, StopSel={HL_END}, MaxWords=30, MinWords=12, MaxFragments=1') AS snippet, score "
-                "FROM (SELECT d.pk, d.id, d.title, d.published, d.published_begin, d.source, d.language, d.text, "
-                f"ts_rank(d.tsv, websearch_to_tsquery('simple', :q)) AS score {base} "
-                f"ORDER BY {order} LIMIT :limit OFFSET :offset) AS d ORDER BY {order}"
-            )
+            return self._search_sqlite(query, where, order, params)
+        params["q"] = query
+        base = f"FROM documents d WHERE d.tsv @@ websearch_to_tsquery('simple', :q){where}"
+        sql = (
+            "SELECT id, title, published, source, language, "
+            f"ts_headline('simple', text, websearch_to_tsquery('simple', :q), "
+            f"'StartSel={HL_START}, StopSel={HL_END}, MaxWords=30, MinWords=12, MaxFragments=1') AS snippet, score "
+            "FROM (SELECT d.pk, d.id, d.title, d.published, d.published_begin, d.source, d.language, d.text, "
+            f"ts_rank(d.tsv, websearch_to_tsquery('simple', :q)) AS score {base} "
+            f"ORDER BY {order} LIMIT :limit OFFSET :offset) AS d ORDER BY {order}"
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()
             total = conn.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
         hits = [SearchHit(r.id, r.title, r.published, r.source, r.language, r.snippet or "", float(r.score or 0)) for r in rows]
+        return hits, total
+
+    def _search_sqlite(self, query: str, where: str, order: str, params: dict) -> tuple[list[SearchHit], int]:
+        params["q"] = fts5_query(query)
+        if not params["q"]:
+            return [], 0
+        # The full-text match runs first and once (a materialised CTE), then
+        # the filters; otherwise SQLite may walk a date index and probe the
+        # FTS index per row. Snippets are made for the page only.
+        # Ranking is only computed when the order needs it.
+        score = "-bm25(documents_fts, 2.0, 1.0)" if order.startswith("score") else "0.0"
+        page_sql = (
+            f"WITH m AS MATERIALIZED (SELECT rowid AS pk, {score} AS score "
+            "FROM documents_fts WHERE documents_fts MATCH :q) "
+            "SELECT d.pk, d.id, d.title, d.published, d.source, d.language, m.score, count(*) OVER () AS total "
+            f"FROM m JOIN documents d ON d.pk = m.pk WHERE 1=1{where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(page_sql), params).all()
+            if rows:
+                total = rows[0].total
+            elif params["offset"]:  # past the last page: count without the page
+                count_sql = (
+                    "WITH m AS MATERIALIZED (SELECT rowid AS pk FROM documents_fts WHERE documents_fts MATCH :q) "
+                    f"SELECT count(*) FROM m JOIN documents d ON d.pk = m.pk WHERE 1=1{where}"
+                )
+                total = conn.execute(text(count_sql), params).scalar_one()
+            else:
+                total = 0
+            snippets: dict[int, str] = {}
+            if rows:
+                pks = {f"p{i}": r.pk for i, r in enumerate(rows)}
+                marks = ", ".join(f":{k}" for k in pks)
+                snip_sql = (
+                    f"SELECT rowid AS pk, snippet(documents_fts, 1, '{HL_START}', '{HL_END}', '…', 16) AS snippet "
+                    f"FROM documents_fts WHERE documents_fts MATCH :q AND rowid IN ({marks})"
+                )
+                snippets = {r.pk: r.snippet for r in conn.execute(text(snip_sql), {"q": params["q"], **pks})}
+        hits = [SearchHit(r.id, r.title, r.published, r.source, r.language, snippets.get(r.pk, ""), float(r.score))
+                for r in rows]
         return hits, total
 
 

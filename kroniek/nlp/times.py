@@ -1,0 +1,1022 @@
+"""Time expressions: find them and normalise them to TIMEX3 against the article date.
+
+The engine is language-independent. What a language says (month names,
+numerals, modifiers, relative words, the rule patterns themselves) lives in
+``lexicon/<lang>/times.toml``; adding a language means adding that table.
+
+How it works
+------------
+* Every rule in the table is a regex *template* over word classes, e.g.
+  ``{mod}? {day} {month_any} {year}?``. A class is an alternation built from a
+  word table (``[words.month]``: name -> number) and/or a raw regex
+  (``[regex.day]``). All rules of a language are compiled into ONE regex of
+  named alternatives, in table order (earlier rules win at the same position),
+  so finding candidates is a single C-level ``finditer`` over the text, with
+  no per-token Python.
+* Each rule has a ``kind`` (``date``, ``deictic``, ``weekday``, ``rel``,
+  ``season``, ``ago``, ``duration``, ``set``, ``vague``, ``time``,
+  ``holiday``, ``quarter``, ``decade``, ``century``). The resolver for a kind
+  reads the named groups (``day``, ``month``, ``shift``, ``unit``, ...) and
+  the word-table values behind them, and returns TIMEX3 ``type``/``value``/
+  ``mod``. Resolvers know the calendar, not the language.
+* ``begin``/``end_date`` (inclusive days) follow from the value and ``mod``:
+  ``START``/``END`` are the first/second half of the unit, ``MID`` its middle
+  half (``eind februari`` 2022 -> 2022-02-15..2022-02-28).
+
+Anchors and precision
+---------------------
+The anchor is the article's ``published`` date at its own precision.
+
+* Day precision: relative expressions are computed from that day.
+* Month or year precision (``2022-09``): the expression is resolved from the
+  first, the middle and the last day the anchor may denote. When all three
+  agree (``februari``, ``vorige maand``, ``vorig jaar`` in a 2022-09 article)
+  that value stands. When they differ (``gisteren``, ``vorige week``,
+  ``maandag``), the value is the middle-day reading cut to the anchor's own
+  precision (``2022-09``), because that is the coarsest value that is still
+  a correct and useful statement and the Dutch gold annotates it so, and the
+  modifier is dropped. The interval is then the hull of everything it could
+  denote and of the value's own interval: ``vorige week`` in 2022-09 ->
+  2022-08-22..2022-09-30, ``gisteren`` -> 2022-08-31..2022-09-30. The value
+  is never finer than the anchor; the interval always contains every day the
+  expression could mean.
+* No anchor: expressions are still found; whatever needs the anchor gets
+  ``value`` null and no interval (durations, sets, PAST_REF etc. keep theirs,
+  and so do fully specified dates).
+
+Year inference: a bare month, season, holiday or weekday refers to the most
+recent such time (news reports the past) unless a future cue of the table is
+the nearest tense cue in its sentence (``zal``, ``volgende``, ``will``). Weak
+cues (``zou``, ``wordt``, ``would``) only turn a month that lies after the
+article month into this year's rather than last year's.
+
+Ranges and open intervals
+-------------------------
+* ``van 1 tot 3 maart`` / ``March 1 to 3``: one span ``1 tot 3 maart``, type
+  DATE, value the finest unit both ends share (``2022-03``), interval exactly
+  the range (2022-03-01..2022-03-03).
+* ``sinds 24 februari``: the span excludes the preposition (as TimeML and the
+  Dutch gold do), value ``2022-02-24``; the interval is open-ended, from
+  2022-02-24 to the last day of the anchor (the article date is "now"), or
+  ``end_date`` null when there is no anchor. ``tot``/``until`` X sets only
+  ``end_date`` (``Tot nu toe`` -> ``nu`` PRESENT_REF, end = article date).
+* PRESENT_REF: the anchor interval; PAST_REF: ends at the anchor's end;
+  FUTURE_REF: begins at the anchor's start.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any, Callable, Optional
+
+from ..document import Article, TimeExpr
+from .pipeline import register_stage
+
+__all__ = ["find_times", "lexicon_for", "TimesStage", "value_interval", "parse_anchor"]
+
+
+# --- calendar helpers -----------------------------------------------------------
+
+SEASON_START = {"SP": 3, "SU": 6, "FA": 9, "WI": 12}
+_UNIT_ORDER = ["CE", "DE", "Y", "Q", "M", "W", "WE", "D", "H", "MIN", "S"]
+
+
+def _month_end(y: int, m: int) -> date:
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def _add_months(d: date, n: int) -> date:
+    k = d.year * 12 + d.month - 1 + n
+    y, m = divmod(k, 12)
+    return date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def _add(d: date, n: float, unit: str) -> date:
+    if unit == "D":
+        return d + timedelta(days=n)
+    if unit in ("W", "WE"):
+        return d + timedelta(weeks=n)
+    if unit == "M":
+        return _add_months(d, int(round(n)))
+    if unit == "Q":
+        return _add_months(d, int(round(3 * n)))
+    if unit == "Y":
+        return _add_months(d, int(round(12 * n)))
+    if unit == "DE":
+        return _add_months(d, int(round(120 * n)))
+    if unit == "CE":
+        return _add_months(d, int(round(1200 * n)))
+    return d  # H, MIN, S: same day
+
+
+def _fmt(d: date, gran: str) -> str:
+    if gran == "D":
+        return d.isoformat()
+    if gran in ("W", "WE"):
+        y, w, _ = d.isocalendar()
+        return f"{y:04d}-W{w:02d}" + ("-WE" if gran == "WE" else "")
+    if gran == "M":
+        return f"{d.year:04d}-{d.month:02d}"
+    if gran == "Q":
+        return f"{d.year:04d}-Q{(d.month - 1) // 3 + 1}"
+    if gran == "Y":
+        return f"{d.year:04d}"
+    if gran == "DE":
+        return f"{d.year // 10:03d}"
+    if gran == "CE":
+        return f"{d.year // 100:02d}"
+    return d.isoformat()
+
+
+_V_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T.*)?$")
+_V_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_V_YEAR = re.compile(r"^(\d{4})$")
+_V_WEEK = re.compile(r"^(\d{4})-W(\d{2})(-WE)?$")
+_V_PART = re.compile(r"^(\d{4})-(Q[1-4]|H[12]|SP|SU|FA|WI)$")
+_V_DEC = re.compile(r"^(\d{3})$")
+_V_CENT = re.compile(r"^(\d{2})$")
+
+
+def value_interval(value: Optional[str], mod: Optional[str] = None) -> tuple[Optional[date], Optional[date]]:
+    """The first and last day a TIMEX3 date value denotes (then narrowed by mod)."""
+    if not value:
+        return None, None
+    b = e = None
+    try:
+        if m := _V_DAY.match(value):
+            b = e = date(int(m[1]), int(m[2]), int(m[3]))
+        elif m := _V_MONTH.match(value):
+            y, mo = int(m[1]), int(m[2])
+            b, e = date(y, mo, 1), _month_end(y, mo)
+        elif m := _V_YEAR.match(value):
+            y = int(m[1])
+            b, e = date(y, 1, 1), date(y, 12, 31)
+        elif m := _V_WEEK.match(value):
+            y, w = int(m[1]), int(m[2])
+            b, e = date.fromisocalendar(y, w, 1), date.fromisocalendar(y, w, 7)
+            if m[3]:
+                b = e - timedelta(days=1)
+        elif m := _V_PART.match(value):
+            y, p = int(m[1]), m[2]
+            if p[0] == "Q":
+                q = int(p[1])
+                b, e = date(y, 3 * q - 2, 1), _month_end(y, 3 * q)
+            elif p[0] == "H":
+                h = int(p[1])
+                b, e = date(y, 6 * h - 5, 1), _month_end(y, 6 * h)
+            elif p == "WI":
+                b, e = date(y, 12, 1), _month_end(y + 1, 2)
+            else:
+                s = SEASON_START[p]
+                b, e = date(y, s, 1), _month_end(y, s + 2)
+        elif m := _V_DEC.match(value):
+            y = int(m[1]) * 10
+            b, e = date(y, 1, 1), date(y + 9, 12, 31)
+        elif m := _V_CENT.match(value):
+            y = int(m[1]) * 100
+            b, e = date(max(y, 1), 1, 1), date(y + 99, 12, 31)
+    except ValueError:
+        return None, None
+    if b is None:
+        return None, None
+    if mod in ("START", "MID", "END") and e > b:
+        n = (e - b).days + 1
+        half = (n + 1) // 2
+        if mod == "START":
+            e = b + timedelta(days=half - 1)
+        elif mod == "END":
+            b = e - timedelta(days=half - 1)
+        else:
+            q = n // 4
+            b, e = b + timedelta(days=q), e - timedelta(days=q)
+    return b, e
+
+
+@dataclass(frozen=True)
+class Anchor:
+    first: date
+    last: date
+    precision: str  # "D", "M" or "Y"
+
+    @property
+    def refs(self) -> tuple[date, ...]:
+        if self.precision == "D":
+            return (self.first,)
+        mid = self.first + (self.last - self.first) // 2
+        return (mid, self.first, self.last)
+
+
+def parse_anchor(published: Optional[str]) -> Optional[Anchor]:
+    if not published:
+        return None
+    m = re.match(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", published)
+    if not m:
+        return None
+    try:
+        y = int(m[1])
+        if m[3]:
+            d = date(y, int(m[2]), int(m[3]))
+            return Anchor(d, d, "D")
+        if m[2]:
+            mo = int(m[2])
+            return Anchor(date(y, mo, 1), _month_end(y, mo), "M")
+        return Anchor(date(y, 1, 1), date(y, 12, 31), "Y")
+    except ValueError:
+        return None
+
+
+def _coarsen(value: str, precision: str) -> Optional[str]:
+    b, e = value_interval(value)
+    if b is None:
+        return None
+    mid = b + (e - b) // 2
+    return _fmt(mid, precision)
+
+
+# --- the lexicon ----------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{(\w+)(?::(\w+))?\}")
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.lower().replace("’", "'").split()).rstrip(".")
+
+
+def _phrase_regex(phrase: str) -> str:
+    parts = phrase.split()
+    return r"\s+".join(re.escape(p).replace("'", "['’]") for p in parts)
+
+
+def _alternation(phrases) -> str:
+    # Longest first so that a longer phrase wins over its prefix.
+    uniq = sorted(set(phrases), key=lambda p: (-len(p), p))
+    return "|".join(_phrase_regex(p) for p in uniq)
+
+
+@dataclass
+class _Rule:
+    name: str
+    kind: str
+    groups: list[tuple[str, str, str]]  # (local name, global name, class)
+    outer: str
+    props: dict
+    type: Optional[str]
+
+
+class Lexicon:
+    """One language's tables, compiled."""
+
+    def __init__(self, lang: str, data: dict):
+        self.lang = lang
+        self.data = data
+        self.settings = data.get("settings", {})
+        words = data.get("words", {})
+        regexes = data.get("regex", {})
+        classes = data.get("class", {})
+        self.values: dict[str, dict[str, Any]] = {}
+        self.class_regex: dict[str, str] = {}
+        # A table is a class of its own; [class.X] may combine tables and a regex.
+        specs = {name: {"words": [name]} for name in words}
+        for name, rx in regexes.items():
+            specs.setdefault(name, {})["regex"] = rx
+        for name, spec in classes.items():
+            specs[name] = dict(spec)
+        for name, spec in specs.items():
+            table: dict[str, Any] = {}
+            for t in spec.get("words", []):
+                for k, v in words.get(t, {}).items():
+                    table.setdefault(_norm(k), v)
+            self.values[name] = table
+            alts = []
+            if spec.get("regex"):
+                alts.append(spec["regex"])
+            if table:
+                alt = _alternation(table)
+                if spec.get("dot"):
+                    alt = f"(?:{alt})\\.?"
+                alts.append(alt)
+            self.class_regex[name] = "|".join(alts) if alts else "(?!)"
+        self.numbers = self._numbers(words)
+        for cname in self.settings.get("number_classes", []):
+            self.values[cname] = {**self.numbers, **self.values.get(cname, {})}
+            rx = self.class_regex.get(cname, "")
+            self.class_regex[cname] = "|".join(x for x in (rx, _alternation(self.numbers)) if x and x != "(?!)")
+        # Rules
+        self.rules: list[_Rule] = []
+        parts = []
+        gid = 0
+        for i, r in enumerate(data.get("rule", [])):
+            groups: list[tuple[str, str, str]] = []
+
+            def sub(m: re.Match) -> str:
+                nonlocal gid
+                cls, local = m[1], m[2] or m[1]
+                if cls not in self.class_regex:
+                    raise KeyError(f"{lang} times rule {r.get('name')}: unknown class {cls!r}")
+                gid += 1
+                g = f"g{gid}"
+                groups.append((local, g, cls))
+                return f"(?P<{g}>{self.class_regex[cls]})"
+
+            pat = _PLACEHOLDER.sub(lambda m: sub(m) if m[1] in self.class_regex else m[0], r["pattern"])
+            # explicit named groups in the template (e.g. (?P<span>...)) get unique names too
+            def rename(m: re.Match) -> str:
+                nonlocal gid
+                gid += 1
+                g = f"g{gid}"
+                groups.append((m[1], g, ""))
+                return f"(?P<{g}>"
+
+            pat = re.sub(r"\(\?P<(?!g\d)(\w+)>", rename, pat)
+            outer = f"R{i}"
+            self.rules.append(_Rule(r.get("name", outer), r["kind"], groups, outer, r.get("props", {}), r.get("type")))
+            parts.append(f"(?P<{outer}>{pat})")
+        flags = re.IGNORECASE
+        self.regex = re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])", flags)
+        self.rule_by_outer = {r.outer: r for r in self.rules}
+        self.index_to_rule = {self.regex.groupindex[r.outer]: r for r in self.rules}
+        # Tense cues
+        def cue(name: str) -> Optional[re.Pattern]:
+            ws = data.get("tense", {}).get(name, [])
+            if not ws:
+                return None
+            return re.compile(r"(?<!\w)(?:" + "|".join(ws) + r")(?!\w)", flags)
+
+        self.future = cue("future")
+        self.future_weak = cue("future_weak")
+        self.past = cue("past")
+        rng = data.get("range", {})
+        self.since = re.compile(r"(?<!\w)(?:" + _alternation(rng.get("since", ["\x00"])) + r")\s+$", flags)
+        self.until = re.compile(r"(?<!\w)(?:" + _alternation(rng.get("until", ["\x00"])) + r")\s+$", flags)
+        self.from_ = re.compile(r"(?<!\w)(?:" + _alternation(rng.get("from", ["\x00"])) + r")\s+$", flags)
+        self.capital = {w.lower() for w in self.settings.get("needs_capital", [])}
+        self.exclude = [re.compile(p) for p in data.get("exclude", {}).get("patterns", [])]
+
+    def _numbers(self, words: dict) -> dict[str, Any]:
+        """Number words: the table plus compounds generated from templates."""
+        num = {_norm(k): v for k, v in words.get("number", {}).items()}
+        units = {_norm(k): v for k, v in words.get("number_unit", {}).items()}
+        tens = {_norm(k): v for k, v in words.get("number_ten", {}).items()}
+        out = dict(num)
+        out.update(units)
+        out.update(tens)
+        for tpl in self.settings.get("number_compounds", []):
+            for u, uv in units.items():
+                for t, tv in tens.items():
+                    out.setdefault(_norm(tpl.format(u=u, t=t)), uv + tv)
+        for tpl in self.settings.get("half_compounds", []):
+            for u, uv in units.items():
+                out.setdefault(_norm(tpl.format(u=u)), uv + 0.5)
+        return out
+
+    def value(self, cls: str, text: str) -> Any:
+        return self.values.get(cls, {}).get(_norm(text))
+
+
+@lru_cache(maxsize=None)
+def lexicon_for(lang: str) -> Optional[Lexicon]:
+    res = files("kroniek.nlp.lexicon").joinpath(lang, "times.toml")
+    if not res.is_file():
+        return None
+    with res.open("rb") as fh:
+        return Lexicon(lang, tomllib.load(fh))
+
+
+# --- resolution -----------------------------------------------------------------
+
+
+class _G:
+    """The matched groups of one rule: text and word-table value by local name."""
+
+    __slots__ = ("t", "v", "start", "end")
+
+    def __init__(self):
+        self.t: dict[str, str] = {}
+        self.v: dict[str, Any] = {}
+        self.start: dict[str, int] = {}
+        self.end: dict[str, int] = {}
+
+    def __contains__(self, k: str) -> bool:
+        return k in self.t
+
+
+def _num(x: Any) -> Any:
+    """A number from a table value or digits; 'X' for vague quantities."""
+    if x is None:
+        return None
+    if isinstance(x, (int, float)):
+        return x
+    s = str(x)
+    if s.upper() == "X":
+        return "X"
+    s = s.replace(",", ".")
+    m = re.match(r"\d+(?:\.\d+)?", s)
+    if not m:
+        return None
+    f = float(m[0])
+    return int(f) if f.is_integer() else f
+
+
+def _numstr(n: Any) -> str:
+    if n == "X":
+        return "X"
+    if isinstance(n, float) and not n.is_integer():
+        return f"{n:g}"
+    return str(int(n))
+
+
+def _duration(parts: list[tuple[Any, str]]) -> str:
+    """P-notation from (number, unit) parts."""
+    d: dict[str, Any] = {}
+    for n, u in parts:
+        d[u] = n
+    out, tpart = "P", ""
+    for u in _UNIT_ORDER:
+        if u not in d:
+            continue
+        n = _numstr(d[u])
+        if u in ("H", "MIN", "S"):
+            tpart += n + {"H": "H", "MIN": "M", "S": "S"}[u]
+        else:
+            out += n + u
+    if tpart:
+        out += "T" + tpart
+    return out
+
+
+def _year_of(text: str, pivot: int = 30) -> Optional[int]:
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return None
+    y = int(digits)
+    if len(digits) <= 2:
+        y += 1900 if y > pivot else 2000
+    return y
+
+
+class _Ctx:
+    def __init__(self, lex: Lexicon, text: str):
+        self.lex = lex
+        self.text = text
+        self._tense: dict[int, str] = {}
+
+    def tense(self, start: int, end: int) -> str:
+        """'past', 'weak' (weak future) or 'future': the nearest cue in the sentence."""
+        if start in self._tense:
+            return self._tense[start]
+        text = self.text
+        lo = max(0, start - 300)
+        b = max(text.rfind(c, lo, start) for c in ".!?\n")
+        b = lo if b < 0 else b + 1
+        hi = min(len(text), end + 300)
+        e = min((i for i in (text.find(c, end, hi) for c in ".!?\n") if i >= 0), default=hi)
+        best = (10**9, "past")
+        for rx, label in ((self.lex.past, "past"), (self.lex.future, "future"), (self.lex.future_weak, "weak")):
+            if rx is None:
+                continue
+            for m in rx.finditer(text, b, e):
+                dist = start - m.end() if m.end() <= start else m.start() - end
+                if dist < 0:
+                    continue
+                if dist < best[0]:
+                    best = (dist, label)
+        self._tense[start] = best[1]
+        return best[1]
+
+
+def _infer_year(month: int, day: Optional[int], ref: date, tense: str) -> int:
+    y = ref.year
+    key = (month, day or 0)
+    rkey = (ref.month, ref.day if day else 0)
+    if tense == "future":
+        return y if key >= rkey else y + 1
+    if tense == "weak":
+        return y
+    return y if key <= rkey else y - 1
+
+
+def _weekday_date(wd: int, ref: date, tense: str, shift: Optional[int]) -> date:
+    cur = ref.isoweekday()
+    if shift is not None and shift < 0:
+        return ref - timedelta(days=((cur - wd) % 7) or 7)
+    if shift is not None and shift > 0:
+        return ref + timedelta(days=((wd - cur) % 7) or 7)
+    if wd == cur:
+        return ref
+    if tense in ("future", "weak"):
+        return ref + timedelta(days=(wd - cur) % 7)
+    return ref - timedelta(days=(cur - wd) % 7)
+
+
+Result = tuple[str, Optional[str], Optional[str]]  # type, value, mod
+
+
+def _mod(g: _G, lex: Lexicon) -> Optional[str]:
+    for k in ("mod", "mod2", "qmod"):
+        if k in g:
+            v = g.v.get(k)
+            if v:
+                return v
+    return None
+
+
+def _resolve_date(g: _G, ref: Optional[date], ctx: _Ctx, lex: Lexicon, span: tuple[int, int]) -> Any:
+    mod = _mod(g, lex)
+    month = _num(g.v.get("month")) if "month" in g else None
+    if month is None and "month" in g:
+        month = _num(g.t["month"])
+    day = _num(re.sub(r"\D", "", g.t["day"])) if "day" in g else None
+    year = None
+    if "year" in g:
+        year = _year_of(g.t["year"])
+    elif "yshift" in g and ref is not None:
+        year = ref.year + int(g.v.get("yshift") or 0)
+    if month is not None and not 1 <= month <= 12:
+        return None
+    if day is not None and not 1 <= day <= 31:
+        return None
+    if month is None and year is None:
+        return None
+
+    def val(y, mo, d):
+        try:
+            if mo is None:
+                return f"{y:04d}"
+            if d is None:
+                return f"{y:04d}-{mo:02d}"
+            return date(y, mo, d).isoformat()
+        except ValueError:
+            return None
+
+    if year is None:
+        if ref is None:
+            return ("DATE", None, mod)
+        year = _infer_year(month, day, ref, ctx.tense(*span))
+    v = val(year, month, day)
+    if v is None:
+        return None
+    if "d1" in g or "m1" in g:  # an elliptic range: "1 tot 3 maart", "maart tot juni 2022"
+        d1 = _num(re.sub(r"\D", "", g.t["d1"])) if "d1" in g else day
+        m1 = _num(g.v.get("m1")) if "m1" in g else month
+        if m1 is None or (d1 is not None and not 1 <= d1 <= 31):
+            return None
+        v1 = val(year, m1, d1)
+        if v1 is None:
+            return None
+        b, _ = value_interval(v1)
+        _, e = value_interval(v)
+        if b is None or e is None or b > e:
+            return None
+        common = v if v == v1 else (f"{year:04d}-{month:02d}" if m1 == month else f"{year:04d}")
+        return ("DATE", common, mod, b, e)
+    if "pod" in g and g.v.get("pod") and day is not None:
+        return ("TIME", f"{v}T{g.v['pod']}", mod)
+    return ("DATE", v, mod)
+
+
+def _resolve_deictic(g, ref, ctx, lex, span):
+    off = g.v.get("dei")
+    pod = None
+    if isinstance(off, list):
+        off, pod = off[0], (off[1] if len(off) > 1 else None)
+    if "pod" in g and g.v.get("pod"):
+        pod = g.v["pod"]
+    if off is None:
+        return None
+    typ = "TIME" if pod else "DATE"
+    if ref is None:
+        return (typ, None, None)
+    d = ref + timedelta(days=int(off))
+    return (typ, d.isoformat() + (f"T{pod}" if pod else ""), None)
+
+
+def _resolve_weekday(g, ref, ctx, lex, span):
+    wd = g.v.get("weekday")
+    if wd is None:
+        return None
+    pod = g.v.get("pod") if "pod" in g else None
+    typ = "TIME" if pod else "DATE"
+    if ref is None:
+        return (typ, None, None)
+    if "wshift" in g:  # "vorige week maandag"
+        ws = int(g.v.get("wshift") or 0)
+        base = ref + timedelta(weeks=ws)
+        d = base + timedelta(days=wd - base.isoweekday())
+    else:
+        shift = g.v.get("shift") if "shift" in g else None
+        shift = None if shift == 0 else shift
+        d = _weekday_date(int(wd), ref, ctx.tense(*span), shift)
+    return (typ, d.isoformat() + (f"T{pod}" if pod else ""), None)
+
+
+def _unit_of(g: _G, key: str = "unit") -> tuple[Optional[str], bool]:
+    u = g.v.get(key)
+    if not u:
+        return None, False
+    plural = u.endswith("+")
+    return u.rstrip("+"), plural
+
+
+def _resolve_rel(g, ref, ctx, lex, span):
+    unit, plural = _unit_of(g)
+    if unit is None:
+        return None
+    shift = g.v.get("shift")
+    shift = int(shift) if shift is not None else 0
+    num = _num(g.v.get("num") if g.v.get("num") is not None else g.t.get("num")) if "num" in g else None
+    mod = _mod(g, lex)
+    det_dur = "det" in g and _norm(g.t.get("shift", "")) in {_norm(w) for w in lex.settings.get("duration_with_det", [])}
+    if plural or num is not None or det_dur or unit in ("H", "MIN", "S"):
+        n = num if num is not None else ("X" if plural else 1)
+        return ("DURATION", _duration([(n, unit)]), mod)
+    if ref is None:
+        return ("DATE", None, mod)
+    if unit == "D":
+        return ("DATE", (ref + timedelta(days=shift)).isoformat(), mod)
+    if unit == "WE":
+        base = ref + timedelta(weeks=shift)
+        if shift > 0 and ref.isoweekday() >= 6:
+            base = ref + timedelta(weeks=shift)
+        return ("DATE", _fmt(base, "WE"), mod)
+    if unit in ("W", "M", "Q", "Y", "DE", "CE"):
+        return ("DATE", _fmt(_add(ref, shift, unit), unit), mod)
+    if unit == "H2":
+        d = _add_months(ref, 6 * shift)
+        return ("DATE", f"{d.year:04d}-H{1 if d.month <= 6 else 2}", mod)
+    return None
+
+
+def _resolve_season(g, ref, ctx, lex, span):
+    s = g.v.get("season")
+    if not s:
+        return None
+    mod = _mod(g, lex)
+    if "year" in g:
+        return ("DATE", f"{_year_of(g.t['year']):04d}-{s}", mod)
+    if ref is None:
+        return ("DATE", None, mod)
+    start = SEASON_START[s]
+    if "shift" in g:
+        shift = int(g.v.get("shift") or 0)
+        if shift < 0:
+            y = ref.year - 1
+            if s == "WI" and ref.month <= 2:
+                y -= 1
+        elif shift > 0:
+            y = ref.year if start > ref.month else ref.year + 1
+            if s == "WI" and ref.month <= 2:
+                y = ref.year
+        else:
+            y = ref.year - 1 if (s == "WI" and ref.month <= 2) else ref.year
+        return ("DATE", f"{y:04d}-{s}", mod)
+    if s == "WI" and ref.month <= 2:
+        return ("DATE", f"{ref.year - 1:04d}-{s}", mod)
+    y = _infer_year(start, None, ref, ctx.tense(*span))
+    return ("DATE", f"{y:04d}-{s}", mod)
+
+
+def _resolve_ago(g, ref, ctx, lex, span):
+    unit, _ = _unit_of(g)
+    if unit is None:
+        return None
+    num = _num(g.v.get("num") if g.v.get("num") is not None else g.t.get("num")) if "num" in g else 1
+    if num is None:
+        num = 1
+    direction = int(g.v.get("ago") or -1) if "ago" in g else -1
+    mod = _mod(g, lex)
+    grans = lex.settings.get("ago_granularity", {})
+    if num == "X":
+        mod = mod or "APPROX"
+        gran = lex.settings.get("vague_ago_granularity", {}).get(unit, unit)
+        n = lex.settings.get("vague_number", 3)
+    else:
+        gran = grans.get(unit, unit)
+        n = num
+    if unit in ("H", "MIN", "S"):
+        gran = "D"
+    if ref is None:
+        return ("DATE", None, mod)
+    d = _add(ref, direction * n, unit)
+    return ("DATE", _fmt(d, gran), mod)
+
+
+def _resolve_duration(g, ref, ctx, lex, span):
+    parts = []
+    unit, plural = _unit_of(g)
+    if unit is None:
+        unit = g.props.get("unit") if hasattr(g, "props") else None
+    if unit is None:
+        return None
+    if "numlist" in g:
+        num = "X"
+    elif "num" in g:
+        num = _num(g.v.get("num") if g.v.get("num") is not None else g.t["num"])
+    else:
+        num = "X" if plural else 1
+    if num is None:
+        return None
+    parts.append((num, unit))
+    if "unit2" in g:
+        u2, _ = _unit_of(g, "unit2")
+        n2 = _num(g.v.get("num2") if g.v.get("num2") is not None else g.t.get("num2"))
+        if u2 and n2 is not None:
+            parts.append((n2, u2))
+    return ("DURATION", _duration(parts), _mod(g, lex))
+
+
+def _resolve_set(g, ref, ctx, lex, span):
+    if "setword" in g:
+        return ("SET", g.v.get("setword"), None)
+    if "weekday" in g:
+        return ("SET", f"XXXX-WXX-{g.v['weekday']}", None)
+    if "pod" in g:
+        return ("SET", f"T{g.v['pod']}", None)
+    unit, _ = _unit_of(g)
+    if unit is None:
+        return None
+    num = _num(g.v.get("num") if g.v.get("num") is not None else g.t.get("num")) if "num" in g else 1
+    return ("SET", _duration([(num or 1, unit)]), None)
+
+
+def _resolve_vague(g, ref, ctx, lex, span):
+    v = g.v.get("vague")
+    if not v:
+        return None
+    return ("DATE", v, None)
+
+
+def _resolve_time(g, ref, ctx, lex, span):
+    if "clock" in g:  # noon, midnight
+        hh, mm = g.v["clock"].split(":")
+        h, mi = int(hh), int(mm)
+    else:
+        h = int(g.t["hour"])
+        mi = int(g.t["minute"]) if "minute" in g else 0
+        if "ampm" in g:
+            ap = g.v.get("ampm") or ("PM" if "p" in g.t["ampm"].lower() else "AM")
+            if ap == "PM" and h < 12:
+                h += 12
+            if ap == "AM" and h == 12:
+                h = 0
+    if not (0 <= h <= 24 and 0 <= mi <= 59):
+        return None
+    mod = _mod(g, lex)
+    if ref is None:
+        return ("TIME", None, mod)
+    day = ref
+    if "dei" in g:
+        off = g.v.get("dei")
+        day = ref + timedelta(days=int(off[0] if isinstance(off, list) else off))
+    return ("TIME", f"{day.isoformat()}T{h:02d}:{mi:02d}", mod)
+
+
+def _nth_weekday(y: int, month: int, wd: int, nth: int) -> date:
+    if nth > 0:
+        d = date(y, month, 1)
+        d += timedelta(days=(wd - d.isoweekday()) % 7)
+        return d + timedelta(weeks=nth - 1)
+    d = _month_end(y, month)
+    d -= timedelta(days=(d.isoweekday() - wd) % 7)
+    return d + timedelta(weeks=nth + 1)
+
+
+def _easter(y: int) -> date:
+    a, b, c = y % 19, y // 100, y % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month, day = divmod(h + l_ - 7 * m + 114, 31)
+    return date(y, month, day + 1)
+
+
+def _holiday_date(spec: list, y: int) -> date:
+    if spec[0] == "easter":
+        return _easter(y) + timedelta(days=int(spec[1]))
+    if len(spec) == 3:
+        return _nth_weekday(y, int(spec[0]), int(spec[1]), int(spec[2]))
+    return date(y, int(spec[0]), int(spec[1]))
+
+
+def _resolve_holiday(g, ref, ctx, lex, span):
+    spec = g.v.get("holiday")
+    if not spec:
+        return None
+    if "year" in g:
+        return ("DATE", _holiday_date(spec, _year_of(g.t["year"])).isoformat(), None)
+    if ref is None:
+        return ("DATE", None, None)
+    tense = ctx.tense(*span)
+    this = _holiday_date(spec, ref.year)
+    if tense in ("future", "weak"):
+        d = this if this >= ref else _holiday_date(spec, ref.year + 1)
+    else:
+        d = this if this <= ref else _holiday_date(spec, ref.year - 1)
+        # a holiday a few days ahead is meant, not last year's
+        if this > ref and (this - ref).days <= 7:
+            d = this
+    return ("DATE", d.isoformat(), None)
+
+
+def _resolve_quarter(g, ref, ctx, lex, span):
+    n = _num(g.v.get("ordinal") if g.v.get("ordinal") is not None else g.t.get("ordinal"))
+    part = g.v.get("qunit") or "Q"
+    if n is None:
+        return None
+    n = int(n)
+    if (part == "Q" and not 1 <= n <= 4) or (part == "H" and not 1 <= n <= 2):
+        return None
+    mod = _mod(g, lex)
+    if "year" in g:
+        return ("DATE", f"{_year_of(g.t['year']):04d}-{part}{n}", mod)
+    if ref is None:
+        return ("DATE", None, mod)
+    start = 3 * n - 2 if part == "Q" else 6 * n - 5
+    y = ref.year
+    if "shift" in g:
+        y += int(g.v.get("shift") or 0)
+    else:
+        y = _infer_year(start, None, ref, ctx.tense(*span))
+    return ("DATE", f"{y:04d}-{part}{n}", mod)
+
+
+def _resolve_decade(g, ref, ctx, lex, span):
+    t = g.t.get("decade", "")
+    v = g.v.get("decade")
+    digits = re.sub(r"\D", "", t) if v is None else str(v)
+    if not digits:
+        return None
+    mod = _mod(g, lex)
+    if len(digits) >= 4:
+        return ("DATE", digits[:3], mod)
+    dec = int(digits[-2:]) // 10
+    if "century" in g:
+        cent = int(re.sub(r"\D", "", g.t["century"]) or 19)
+    elif ref is not None:
+        cent = ref.year // 100
+        if cent * 100 + dec * 10 > ref.year:
+            cent -= 1
+    else:
+        cent = 19
+    return ("DATE", f"{cent:02d}{dec}", mod)
+
+
+def _resolve_century(g, ref, ctx, lex, span):
+    n = _num(g.v.get("ordinal") if g.v.get("ordinal") is not None else g.t.get("ordinal"))
+    if n is None:
+        return None
+    return ("DATE", f"{int(n) - 1:02d}", _mod(g, lex))
+
+
+def _resolve_fixed(g, ref, ctx, lex, span):
+    return (g.props.get("type", "DATE"), g.props.get("value"), g.props.get("mod"))
+
+
+_RESOLVERS: dict[str, Callable] = {
+    "date": _resolve_date,
+    "deictic": _resolve_deictic,
+    "weekday": _resolve_weekday,
+    "rel": _resolve_rel,
+    "season": _resolve_season,
+    "ago": _resolve_ago,
+    "duration": _resolve_duration,
+    "set": _resolve_set,
+    "vague": _resolve_vague,
+    "time": _resolve_time,
+    "holiday": _resolve_holiday,
+    "quarter": _resolve_quarter,
+    "decade": _resolve_decade,
+    "century": _resolve_century,
+    "fixed": _resolve_fixed,
+}
+
+_REFS = {"PAST_REF", "PRESENT_REF", "FUTURE_REF"}
+
+
+def _interval_for(typ: str, value: Optional[str], mod: Optional[str], anchor: Optional[Anchor]):
+    if value in _REFS:
+        if anchor is None:
+            return None, None
+        if value == "PRESENT_REF":
+            return anchor.first, anchor.last
+        if value == "PAST_REF":
+            return None, anchor.last
+        return anchor.first, None
+    if typ in ("DURATION", "SET") or not value:
+        return None, None
+    return value_interval(value, mod)
+
+
+def _iso(d: Optional[date]) -> Optional[str]:
+    return d.isoformat() if d else None
+
+
+def find_times(text: str, lang: str, anchor: Optional[str] = None) -> list[TimeExpr]:
+    """Every time expression in ``text``, normalised against ``anchor``.
+
+    ``anchor`` is the article date at its own precision (``2022-09-15``,
+    ``2022-09``, ``2022``, or None). Works without spaCy.
+    """
+    lex = lexicon_for(lang)
+    if lex is None or not text:
+        return []
+    anc = parse_anchor(anchor)
+    refs: tuple[Optional[date], ...] = anc.refs if anc else (None,)
+    ctx = _Ctx(lex, text)
+    out: list[TimeExpr] = []
+    capital = lex.capital
+    index_to_rule = lex.index_to_rule
+    for m in lex.regex.finditer(text):
+        rule = index_to_rule[m.lastindex]
+        g = _G()
+        for local, gname, cls in rule.groups:
+            s = m.group(gname)
+            if s is not None:
+                g.t[local] = s
+                g.start[local] = m.start(gname)
+                if cls:
+                    g.v[local] = lex.value(cls, s)
+        g.props = rule.props  # type: ignore[attr-defined]
+        if "span" in g:
+            start, end = g.start["span"], g.start["span"] + len(g.t["span"])
+        else:
+            start, end = m.start(), m.end()
+        span_text = text[start:end]
+        if capital and span_text.lower() in capital and span_text[:1].islower():
+            continue
+        if capital:
+            for local in ("month", "weekday", "season"):
+                s = g.t.get(local)
+                if s and s.lower().rstrip(".") in capital and s[:1].islower():
+                    break
+            else:
+                s = None
+            if s:
+                continue
+        if any(x.match(text, start) for x in lex.exclude):
+            continue
+        resolver = _RESOLVERS[rule.kind]
+        results = []
+        for ref in refs:
+            r = resolver(g, ref, ctx, lex, (start, end))
+            if r is None:
+                break
+            results.append(r)
+        if not results or len(results) != len(refs):
+            continue
+        r = results[0]
+        typ, value, mod = r[0], r[1], r[2]
+        if rule.type:
+            typ = rule.type
+        if len(r) == 5:
+            b, e = r[3], r[4]
+        else:
+            b, e = _interval_for(typ, value, mod, anc)
+        if len(results) > 1 and any(x[1] != value for x in results[1:]) and value and typ in ("DATE", "TIME"):
+            # anchored below the article's precision: coarsen the value, widen the interval
+            coarse = _coarsen(value, anc.precision) or value
+            spans = [value_interval(x[1], x[2]) for x in results] + [value_interval(coarse)]
+            bs = [x[0] for x in spans if x[0]]
+            es = [x[1] for x in spans if x[1]]
+            value, mod, typ = coarse, None, "DATE"
+            b, e = (min(bs) if bs else None), (max(es) if es else None)
+        # open intervals: "sinds X", "tot X"
+        if typ in ("DATE", "TIME") and (b is not None or value in _REFS):
+            before = text[max(0, start - 25) : start]
+            if lex.since.search(before):
+                e = anc.last if anc else None
+                if value in _REFS:
+                    b = None
+            elif lex.until.search(before) and not (out and start - out[-1].end < 25):
+                # "tot X" (not the second half of "X tot Y"): open at the start
+                if value in _REFS:
+                    e = anc.last if anc else None
+                b = None
+        out.append(
+            TimeExpr(start=start, end=end, text=span_text, type=typ, value=value, mod=mod, begin=_iso(b), end_date=_iso(e))
+        )
+    return out
+
+
+@register_stage("times")
+class TimesStage:
+    """Fills ``article.times``; the text and the article date are all it needs."""
+
+    def __init__(self, lang: str, mode: str):
+        self.lang = lang
+        self.mode = mode
+        lexicon_for(lang)  # compile once, at pipeline construction
+
+    def __call__(self, articles: list[Article]) -> None:
+        for a in articles:
+            lang = a.language if a.language and lexicon_for(a.language) else self.lang
+            a.times = find_times(a.text, lang, a.published)
