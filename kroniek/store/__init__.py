@@ -30,6 +30,7 @@ from ..document import (
     TimeExpr,
     published_interval,
 )
+from . import linking
 from . import schema as S
 
 DEFAULT_DB = "kroniek.db"
@@ -169,6 +170,7 @@ class Store:
         for name, rows in _layer_rows(a, pk).items():
             if rows:
                 conn.execute(insert(S.LAYER_TABLES[name]), rows)
+        linking.link_document(conn, pk, a)
         return status
 
     def delete(self, doc_id: str) -> bool:
@@ -213,6 +215,32 @@ class Store:
             id=row.id, source=row.source, url=row.url, title=row.title, published=row.published,
             language=row.language, text=row.text, warnings=json.loads(row.warnings or "[]"), **layers,
         )
+
+    # --- entities across documents ----------------------------------------
+
+    def entities(self, **filters: Any) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return linking.top_entities(conn, **filters)
+
+    def find_entities(self, ref: str) -> list[str]:
+        with self.engine.connect() as conn:
+            return linking.resolve(conn, ref)
+
+    def entity(self, gid: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            return linking.entity_report(conn, gid)
+
+    def merge_entities(self, keep: str, other: str) -> None:
+        with self.engine.begin() as conn:
+            linking.merge(conn, other, keep, f"the user merged {other} into {keep}", action="user-merge")
+
+    def split_entity(self, gid: str, alias: str) -> str:
+        with self.engine.begin() as conn:
+            return linking.split(conn, gid, alias)
+
+    def entity_groups(self) -> set:
+        with self.engine.connect() as conn:
+            return linking.groups(conn)
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -345,7 +373,8 @@ def _layer_rows(a: Article, pk: int) -> dict[str, list[dict]]:
     rows["sentences"] = [dict(doc_pk=pk, idx=i, start=s.start, end=s.end) for i, s in enumerate(a.sentences)]
     rows["mentions"] = [dict(doc_pk=pk, idx=i, **m.model_dump()) for i, m in enumerate(a.mentions)]
     rows["entities"] = [
-        dict(doc_pk=pk, idx=i, **{**e.model_dump(), "aliases": json.dumps(e.aliases, ensure_ascii=False)})
+        dict(doc_pk=pk, idx=i, **{**e.model_dump(), "aliases": json.dumps(e.aliases, ensure_ascii=False)},
+             link_reason=None)
         for i, e in enumerate(a.entities)
     ]
     rows["times"] = [dict(doc_pk=pk, idx=i, **t.model_dump()) for i, t in enumerate(a.times)]

@@ -91,6 +91,7 @@ entities = _layer(
     Column("aliases", Text, nullable=False),  # JSON list
     Column("geonames_id", Integer),
     Column("global_id", String(64)),
+    Column("link_reason", Text),  # why this entity was linked to its global entity
     indexes=(Index("ix_entities_name", "name"), Index("ix_entities_global", "global_id")),
 )
 
@@ -134,6 +135,57 @@ quotes = _layer(
     Column("cue_end", Integer),
     Column("cue_text", Text),
     indexes=(Index("ix_quotes_speaker", "speaker_name"),),
+)
+
+# --- entities across documents ------------------------------------------------
+# A global entity is a connected group of document entities that share a
+# strong key (a spelling-independent name key of their type, or a gazetteer
+# id); surname-only person mentions attach through the surname index when one
+# full name owns that surname. See kroniek/store/linking.py.
+
+global_entities = Table(
+    "global_entities",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("type", String(8), nullable=False),
+    Column("geonames_id", Integer),
+    Column("surname_only", Boolean, nullable=False, default=False),
+    Index("ix_global_entities_name", "name"),
+)
+
+entity_keys = Table(
+    "entity_keys",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("global_id", String(64), nullable=False, index=True),
+)
+
+entity_surnames = Table(
+    "entity_surnames",
+    metadata,
+    Column("surname", String(200), primary_key=True),
+    Column("global_id", String(64), primary_key=True),
+)
+
+entity_aliases = Table(
+    "entity_aliases",
+    metadata,
+    Column("global_id", String(64), primary_key=True),
+    Column("alias", String(400), primary_key=True),
+    Column("key", String(400), nullable=False, index=True),
+    Column("language", String(16)),
+)
+
+# Every merge and split, automatic or by the user, with its reason.
+entity_log = Table(
+    "entity_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("action", String(16), nullable=False),
+    Column("global_id", String(64), nullable=False, index=True),
+    Column("other_id", String(64)),
+    Column("detail", Text, nullable=False),
 )
 
 LAYER_TABLES = {

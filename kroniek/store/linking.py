@@ -1,0 +1,309 @@
+"""Entities across documents and languages: incremental, explainable linking.
+
+A document entity links to a global entity through *strong keys*: the name
+key of each of its names, qualified by type (``PER:vladimir putin``,
+``ORG:isv``), or for resolved places the gazetteer id (``geo:706483``), so
+Charkiv, Kharkiv and Харків meet. Entities that share a key are one global
+entity; a document entity whose keys belong to two global entities merges
+them. A person known only by a surname ("Poetin") attaches to the one global
+person who has that surname; while none or several do, the surname-only
+mentions stay a group of their own, so two people with one surname are never
+merged through it. The resulting groups are the connected components of the
+key graph, so they do not depend on the order of ingestion (the surname step
+depends on whether a surname is unique, which the tests cover).
+
+Every link records its reason (``entities.link_reason``), every merge and
+split is logged (``entity_log``), and users can merge and split by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Optional
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from ..document import Article, Entity
+from ..nlp.entities import is_acronym, name_key
+from . import schema as S
+
+
+def strong_keys(e: Entity, lang: Optional[str]) -> list[str]:
+    if e.type == "LOC" and e.geonames_id:
+        return [f"geo:{e.geonames_id}"]
+    names = [e.name, *e.aliases]
+    has_full = any(len(n.split()) > 1 for n in names if not is_acronym(n))
+    keys: dict[str, None] = {}
+    for n in names:
+        # A surname next to a full name is a weak key: "Bush" must not join
+        # two different Bushes.
+        if e.type == "PER" and has_full and len(n.split()) == 1:
+            continue
+        k = name_key(n, lang)
+        if k:
+            keys.setdefault(f"{e.type}:{k}", None)
+    return list(keys)
+
+
+def surname_of(e: Entity, lang: Optional[str]) -> Optional[str]:
+    if e.type != "PER":
+        return None
+    words = name_key(e.name, lang).split()
+    return words[-1] if len(words) > 1 else None
+
+
+def is_surname_only(e: Entity) -> bool:
+    return e.type == "PER" and all(len(n.split()) == 1 for n in [e.name, *e.aliases])
+
+
+def _better_name(a: tuple[str, Optional[str]], b: tuple[str, Optional[str]]) -> tuple[str, Optional[str]]:
+    """The fuller name; on a tie the English form (the international
+    spelling), then the alphabetically first, so the choice is order-free."""
+    def rank(x):
+        name, lang = x
+        return (len(name.split()), lang == "en", len(name), [-ord(c) for c in name])
+    return a if rank(a) >= rank(b) else b
+
+
+def _new_id(seed: str, conn: Connection) -> str:
+    base = "E" + hashlib.blake2b(seed.encode("utf-8"), digest_size=6).hexdigest()
+    gid, n = base, 1
+    while conn.execute(select(S.global_entities.c.id).where(S.global_entities.c.id == gid)).first():
+        n += 1
+        gid = f"{base}-{n}"
+    return gid
+
+
+def _log(conn: Connection, action: str, gid: str, other: Optional[str], detail: str) -> None:
+    conn.execute(insert(S.entity_log).values(action=action, global_id=gid, other_id=other, detail=detail))
+
+
+def merge(conn: Connection, src: str, dst: str, detail: str, action: str = "merge") -> None:
+    """Move everything of global entity ``src`` to ``dst``."""
+    if src == dst:
+        return
+    g = S.global_entities
+    rows = {r.id: r for r in conn.execute(select(g).where(g.c.id.in_([src, dst])))}
+    if src not in rows or dst not in rows:
+        raise KeyError(f"no global entity {src if src not in rows else dst}")
+    conn.execute(update(S.entity_keys).where(S.entity_keys.c.global_id == src).values(global_id=dst))
+    conn.execute(update(S.entities).where(S.entities.c.global_id == src).values(global_id=dst))
+    for table, col in ((S.entity_surnames, "surname"), (S.entity_aliases, "alias")):
+        have = set(conn.execute(select(table.c[col]).where(table.c.global_id == dst)).scalars())
+        for r in conn.execute(select(table).where(table.c.global_id == src)).mappings().all():
+            if r[col] not in have:
+                conn.execute(insert(table).values({**r, "global_id": dst}))
+        conn.execute(delete(table).where(table.c.global_id == src))
+    name, _ = _better_name((rows[dst].name, None), (rows[src].name, None))
+    conn.execute(update(g).where(g.c.id == dst).values(
+        name=name,
+        surname_only=bool(rows[dst].surname_only and rows[src].surname_only),
+        geonames_id=rows[dst].geonames_id or rows[src].geonames_id,
+    ))
+    conn.execute(delete(g).where(g.c.id == src))
+    _log(conn, action, dst, src, detail)
+
+
+def link_document(conn: Connection, doc_pk: int, article: Article) -> None:
+    """Link each of the document's entities to a global entity (inside the
+    document's own transaction)."""
+    lang = article.language
+    for idx, e in enumerate(article.entities):
+        keys = strong_keys(e, lang)
+        if not keys:
+            continue
+        owners = dict(conn.execute(select(S.entity_keys.c.key, S.entity_keys.c.global_id)
+                                   .where(S.entity_keys.c.key.in_(keys))).all())
+        found = sorted(set(owners.values()))
+        gid: Optional[str] = None
+        if found:
+            gid = found[0]
+            shared = next(k for k in keys if k in owners)
+            reason = f"shares the name key {shared!r}"
+            for other in found[1:]:
+                merge(conn, other, gid, f"{e.name!r} in document {article.id} carries names of both")
+        elif is_surname_only(e):
+            key = name_key(e.name, lang)
+            full = conn.execute(select(S.entity_surnames.c.global_id).where(S.entity_surnames.c.surname == key)).scalars().all()
+            if len(full) == 1:
+                gid = full[0]
+                full_name = conn.execute(select(S.global_entities.c.name).where(S.global_entities.c.id == gid)).scalar()
+                reason = f"surname of {full_name}, the only person of that surname"
+        if gid is None:
+            gid = _new_id(keys[0], conn)
+            conn.execute(insert(S.global_entities).values(
+                id=gid, name=e.name, type=e.type, geonames_id=e.geonames_id, surname_only=is_surname_only(e)))
+            reason = "new entity"
+        for k in keys:
+            if owners.get(k) != gid and k not in owners:
+                conn.execute(insert(S.entity_keys).values(key=k, global_id=gid))
+        surname = surname_of(e, lang)
+        if surname:
+            _attach_surname(conn, surname, gid, e.name)
+        _add_aliases(conn, gid, e, lang)
+        conn.execute(update(S.entities).where(and_(S.entities.c.doc_pk == doc_pk, S.entities.c.idx == idx))
+                     .values(global_id=gid, link_reason=reason))
+        e.global_id = gid
+    # Merges above may have moved earlier entities of this document.
+    current = dict(conn.execute(select(S.entities.c.idx, S.entities.c.global_id).where(S.entities.c.doc_pk == doc_pk)).all())
+    for idx, e in enumerate(article.entities):
+        e.global_id = current.get(idx, e.global_id)
+
+
+def _attach_surname(conn: Connection, surname: str, gid: str, full_name: str) -> None:
+    have = conn.execute(select(S.entity_surnames.c.global_id).where(S.entity_surnames.c.surname == surname)).scalars().all()
+    if gid not in have:
+        conn.execute(insert(S.entity_surnames).values(surname=surname, global_id=gid))
+        have = [*have, gid]
+    if len(have) != 1:
+        return
+    # A group of surname-only mentions that came first joins its full name.
+    lone = conn.execute(select(S.entity_keys.c.global_id).where(S.entity_keys.c.key == f"PER:{surname}")).scalar()
+    if lone and lone != gid:
+        only = conn.execute(select(S.global_entities.c.surname_only).where(S.global_entities.c.id == lone)).scalar()
+        if only:
+            merge(conn, lone, gid, f"surname-only mentions of {surname!r} belong to {full_name}, the only person of that surname")
+
+
+def _add_aliases(conn: Connection, gid: str, e: Entity, lang: Optional[str]) -> None:
+    have = set(conn.execute(select(S.entity_aliases.c.alias).where(S.entity_aliases.c.global_id == gid)).scalars())
+    for alias in dict.fromkeys([e.name, *e.aliases]):
+        if alias not in have:
+            conn.execute(insert(S.entity_aliases).values(global_id=gid, alias=alias, key=name_key(alias, lang), language=lang))
+    current = conn.execute(select(S.global_entities.c.name).where(S.global_entities.c.id == gid)).scalar()
+    best, _ = _better_name((current, None), (e.name, lang))
+    if best != current:
+        conn.execute(update(S.global_entities).where(S.global_entities.c.id == gid).values(name=best))
+
+
+# --- user decisions -----------------------------------------------------------
+
+def resolve(conn: Connection, ref: str) -> list[str]:
+    """Global ids for an id or a name (any alias, any spelling)."""
+    g = S.global_entities
+    if conn.execute(select(g.c.id).where(g.c.id == ref)).first():
+        return [ref]
+    key = name_key(ref)
+    ids = conn.execute(
+        select(S.entity_aliases.c.global_id).where(or_(S.entity_aliases.c.alias == ref, S.entity_aliases.c.key == key))
+        .distinct()
+    ).scalars().all()
+    return sorted(ids)
+
+
+def split(conn: Connection, gid: str, alias: str) -> str:
+    """Move the document entities of ``gid`` known by ``alias`` to a new
+    global entity, and send future mentions of that alias there too."""
+    rows = conn.execute(select(S.entities.c.doc_pk, S.entities.c.idx, S.entities.c.aliases, S.entities.c.name,
+                               S.entities.c.type, S.entities.c.geonames_id)
+                        .where(S.entities.c.global_id == gid)).all()
+    moving = [r for r in rows if alias in json.loads(r.aliases) or r.name == alias]
+    if not moving:
+        raise KeyError(f"no document entity of {gid} is called {alias!r}")
+    if len(moving) == len(rows):
+        raise ValueError(f"every document entity of {gid} is called {alias!r}: nothing to split off")
+    new = _new_id(f"split:{gid}:{alias}", conn)
+    conn.execute(insert(S.global_entities).values(id=new, name=alias, type=moving[0].type,
+                                                  geonames_id=moving[0].geonames_id, surname_only=False))
+    for r in moving:
+        conn.execute(update(S.entities).where(and_(S.entities.c.doc_pk == r.doc_pk, S.entities.c.idx == r.idx))
+                     .values(global_id=new, link_reason=f"split from {gid} by the user"))
+    alias_keys = {r.key for r in conn.execute(select(S.entity_aliases).where(
+        and_(S.entity_aliases.c.global_id == gid, S.entity_aliases.c.alias == alias)))}
+    alias_keys.add(name_key(alias))
+    moved_keys = [f"{moving[0].type}:{k}" for k in alias_keys]
+    conn.execute(update(S.entity_keys).where(and_(S.entity_keys.c.global_id == gid, S.entity_keys.c.key.in_(moved_keys)))
+                 .values(global_id=new))
+    conn.execute(update(S.entity_aliases).where(and_(S.entity_aliases.c.global_id == gid, S.entity_aliases.c.alias == alias))
+                 .values(global_id=new))
+    _log(conn, "split", new, gid, f"the user split {alias!r} off {gid}")
+    return new
+
+
+# --- reading ------------------------------------------------------------------
+
+def top_entities(conn: Connection, *, type: Optional[str] = None, top: int = 20,
+                 date_from: Optional[str] = None, date_to: Optional[str] = None) -> list[dict[str, Any]]:
+    """Global entities by mention count (in documents within the dates)."""
+    m, e, d, g = S.mentions, S.entities, S.documents, S.global_entities
+    q = (select(g.c.id, g.c.name, g.c.type, func.count().label("mentions"),
+                func.count(func.distinct(d.c.pk)).label("documents"))
+         .select_from(m.join(e, and_(e.c.doc_pk == m.c.doc_pk, e.c.id == m.c.entity))
+                      .join(g, g.c.id == e.c.global_id).join(d, d.c.pk == m.c.doc_pk))
+         .group_by(g.c.id, g.c.name, g.c.type).order_by(func.count().desc(), g.c.name).limit(top))
+    if type:
+        q = q.where(g.c.type == type)
+    if date_from:
+        q = q.where(d.c.published_end >= date_from)
+    if date_to:
+        q = q.where(d.c.published_begin <= date_to)
+    out = [dict(r._mapping) for r in conn.execute(q)]
+    for row in out:
+        row["aliases"] = aliases_of(conn, row["id"])
+    return out
+
+
+def aliases_of(conn: Connection, gid: str) -> list[str]:
+    return sorted(conn.execute(select(S.entity_aliases.c.alias).where(S.entity_aliases.c.global_id == gid)).scalars())
+
+
+def entity_report(conn: Connection, gid: str, limit: int = 20) -> dict[str, Any]:
+    """Everything about one global entity: names, when, where, who said what."""
+    g, e, d, q, m = S.global_entities, S.entities, S.documents, S.quotes, S.mentions
+    row = conn.execute(select(g).where(g.c.id == gid)).mappings().first()
+    if row is None:
+        raise KeyError(gid)
+    docs = conn.execute(
+        select(d.c.id, d.c.title, d.c.published, d.c.source, d.c.published_begin)
+        .select_from(e.join(d, d.c.pk == e.c.doc_pk)).where(e.c.global_id == gid).distinct()
+        .order_by(d.c.published_begin, d.c.id)
+    ).mappings().all()
+    dated = [x["published"] for x in docs if x["published"]]
+    said = conn.execute(
+        select(d.c.id.label("document"), q.c.text, q.c.kind, q.c.speaker_text, q.c.start, q.c.end)
+        .select_from(q.join(d, d.c.pk == q.c.doc_pk)
+                     .join(e, and_(e.c.doc_pk == q.c.doc_pk, e.c.id == q.c.speaker_entity)))
+        .where(e.c.global_id == gid).order_by(d.c.published_begin, q.c.start).limit(limit)
+    ).mappings().all()
+    about = conn.execute(
+        select(d.c.id.label("document"), q.c.text, q.c.kind, q.c.speaker_name, q.c.start, q.c.end)
+        .select_from(q.join(d, d.c.pk == q.c.doc_pk)
+                     .join(m, and_(m.c.doc_pk == q.c.doc_pk, m.c.start >= q.c.start, m.c.end <= q.c.end))
+                     .join(e, and_(e.c.doc_pk == m.c.doc_pk, e.c.id == m.c.entity)))
+        .where(e.c.global_id == gid).distinct().order_by(d.c.published_begin, q.c.start).limit(limit)
+    ).mappings().all()
+    e2 = e.alias("e2")
+    co = conn.execute(
+        select(g.c.id, g.c.name, g.c.type, func.count(func.distinct(e.c.doc_pk)).label("documents"))
+        .select_from(e.join(e2, and_(e2.c.doc_pk == e.c.doc_pk, e2.c.global_id != e.c.global_id))
+                     .join(g, g.c.id == e2.c.global_id))
+        .where(e.c.global_id == gid).group_by(g.c.id, g.c.name, g.c.type)
+        .order_by(func.count(func.distinct(e.c.doc_pk)).desc(), g.c.name).limit(limit)
+    ).mappings().all()
+    reasons = conn.execute(select(e.c.name, e.c.link_reason).where(e.c.global_id == gid).distinct()).all()
+    log = conn.execute(select(S.entity_log.c.action, S.entity_log.c.other_id, S.entity_log.c.detail)
+                       .where(or_(S.entity_log.c.global_id == gid, S.entity_log.c.other_id == gid))
+                       .order_by(S.entity_log.c.id)).mappings().all()
+    return {
+        "id": gid, "name": row["name"], "type": row["type"], "geonames_id": row["geonames_id"],
+        "aliases": aliases_of(conn, gid),
+        "first_seen": min(dated) if dated else None, "last_seen": max(dated) if dated else None,
+        "documents": [{k: x[k] for k in ("id", "title", "published", "source")} for x in docs],
+        "quotes_by": [dict(x) for x in said], "quotes_about": [dict(x) for x in about],
+        "co_occurring": [dict(x) for x in co],
+        "links": [{"name": n, "reason": r} for n, r in reasons],
+        "log": [dict(x) for x in log],
+    }
+
+
+def groups(conn: Connection) -> set[frozenset[tuple[str, str]]]:
+    """The partition of (document id, entity name) into global entities, for tests."""
+    rows = conn.execute(select(S.entities.c.global_id, S.documents.c.id, S.entities.c.name)
+                        .select_from(S.entities.join(S.documents, S.documents.c.pk == S.entities.c.doc_pk))).all()
+    out: dict[str, set] = {}
+    for gid, doc, name in rows:
+        out.setdefault(gid, set()).add((doc, name))
+    return {frozenset(v) for v in out.values()}
+

@@ -1,0 +1,144 @@
+"""Entities within a document and across documents and languages.
+
+The articles are short texts written for these tests. Mentions are given by
+hand (as the NER would give them) so that these tests check the linking alone.
+"""
+
+import itertools
+import re
+
+import pytest
+
+from kroniek.document import Article, Mention, Place, Quote, Speaker
+from kroniek.nlp.entities import cluster, link_speakers, name_key
+from kroniek.store import Store
+
+
+def article(text: str, lang: str, mentions: dict[str, str], id: str, published="2022-09-14", places=()) -> Article:
+    """Mentions: every occurrence of each name, with its type."""
+    a = Article.new(text, id=id, language=lang, published=published)
+    found = []
+    for name, typ in mentions.items():
+        for m in re.finditer(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text):
+            if not any(s < m.end() and m.start() < e for s, e, _ in found):
+                found.append((m.start(), m.end(), typ))
+    a.mentions = [Mention(start=s, end=e, text=text[s:e], type=t) for s, e, t in sorted(found)]
+    a.places = [Place(start=m.start, end=m.end, text=m.text, name=n, kind="city", geonames_id=g)
+                for m in a.mentions for (surface, n, g) in places if m.text == surface]
+    a.entities = cluster(a)
+    return a
+
+
+@pytest.mark.parametrize("a, b, lang_a, lang_b", [
+    ("Poetin", "Putin", "nl", "en"),
+    ("Zelensky", "Zelenskyy", "en", "en"),
+    ("Zelenski", "Zelenskij", "nl", "nl"),
+    ("Zelensky", "Zelenskij", "en", "nl"),
+    ("Tsjernihiv", "Chernihiv", "nl", "en"),
+    ("Sjojgoe", "Shoigu", "nl", "en"),
+    ("Charkiv", "Kharkiv", "nl", "en"),
+])
+def test_spelling_variants_share_a_key(a, b, lang_a, lang_b):
+    assert name_key(a, lang_a) == name_key(b, lang_b)
+
+
+def test_distinct_names_keep_distinct_keys():
+    assert name_key("Putin", "en") != name_key("Pution", "en")
+    assert name_key("Jan de Vries", "nl") != name_key("Piet de Vries", "nl")
+
+
+def test_within_document_full_name_surname_and_acronym():
+    text = ("Volgens het Institute for the Study of War (ISW) wil Vladimir Poetin de schuld afschuiven. "
+            "Poetin zweeg. Het ISW schreef dat Rusland verliest; het Kremlin ontkende.")
+    a = article(text, "nl", {"Institute for the Study of War": "ORG", "ISW": "ORG", "Vladimir Poetin": "PER",
+                             "Poetin": "PER", "Rusland": "LOC", "Kremlin": "ORG"}, "d1")
+    by_name = {e.name: e for e in a.entities}
+    assert set(by_name) == {"Institute for the Study of War", "Vladimir Poetin", "Rusland", "Kremlin"}
+    assert by_name["Institute for the Study of War"].aliases == ["Institute for the Study of War", "ISW"]
+    assert by_name["Vladimir Poetin"].aliases == ["Vladimir Poetin", "Poetin"]
+    assert all(m.entity for m in a.mentions)
+    assert [e.id for e in a.entities] == ["e1", "e2", "e3", "e4"]
+
+
+def test_within_document_two_people_one_surname_stay_apart():
+    text = "Jan de Vries en Piet de Vries zijn broers. Jan de Vries woont in Utrecht."
+    a = article(text, "nl", {"Jan de Vries": "PER", "Piet de Vries": "PER", "Utrecht": "LOC"}, "d2")
+    assert sorted(e.name for e in a.entities if e.type == "PER") == ["Jan de Vries", "Piet de Vries"]
+
+
+def test_speakers_get_the_entity_and_its_fullest_name():
+    text = "Vladimir Poetin sprak. Poetin zei dat hij won."
+    a = article(text, "nl", {"Vladimir Poetin": "PER", "Poetin": "PER"}, "d3")
+    s = text.index("Poetin zei")
+    a.quotes = [Quote(start=s + 15, end=len(text) - 1, text=text[s + 15:-1], kind="indirect",
+                      speaker=Speaker(start=s, end=s + 6, text="Poetin", name="Poetin"))]
+    link_speakers(a)
+    assert a.quotes[0].speaker.entity == "e1" and a.quotes[0].speaker.name == "Vladimir Poetin"
+
+
+KHARKIV = 706483
+KYIV = 703448
+
+
+def corpus() -> list[Article]:
+    return [
+        article("Vladimir Poetin sprak over Charkiv. Poetin gaf de schuld aan het leger. Volgens Zelensky is Kiev veilig.",
+                "nl", {"Vladimir Poetin": "PER", "Poetin": "PER", "Charkiv": "LOC", "Zelensky": "PER", "Kiev": "LOC"},
+                "nl-1", places=[("Charkiv", "Kharkiv", KHARKIV), ("Kiev", "Kyiv", KYIV)]),
+        article("Russian President Vladimir Putin spoke about Kharkiv. Volodymyr Zelenskyy visited Kyiv.",
+                "en", {"Vladimir Putin": "PER", "Kharkiv": "LOC", "Volodymyr Zelenskyy": "PER", "Kyiv": "LOC"},
+                "en-1", published="2022-09-15", places=[("Kharkiv", "Kharkiv", KHARKIV), ("Kyiv", "Kyiv", KYIV)]),
+        article("Putin said nothing. Zelenskij sprak in Kiev.", "en",
+                {"Putin": "PER", "Zelenskij": "PER", "Kiev": "LOC"}, "en-2", places=[("Kiev", "Kyiv", KYIV)]),
+        article("Jan de Vries en Piet de Vries gingen naar Utrecht.", "nl",
+                {"Jan de Vries": "PER", "Piet de Vries": "PER", "Utrecht": "LOC"}, "nl-2"),
+        article("De Vries zei niets.", "nl", {"De Vries": "PER"}, "nl-3"),
+    ]
+
+
+def test_cross_language_linking(tmp_path):
+    store = Store(str(tmp_path / "k.db"))
+    store.put_many(corpus())
+    (putin,) = store.find_entities("Putin")
+    report = store.entity(putin)
+    assert {"Vladimir Poetin", "Poetin", "Vladimir Putin", "Putin"} <= set(report["aliases"])
+    assert {d["id"] for d in report["documents"]} == {"nl-1", "en-1", "en-2"}
+    assert report["first_seen"] == "2022-09-14" and report["last_seen"] == "2022-09-15"
+    (zelensky,) = store.find_entities("Zelensky")
+    assert {"Zelensky", "Volodymyr Zelenskyy", "Zelenskij"} <= set(store.entity(zelensky)["aliases"])
+    (kharkiv,) = store.find_entities("Charkiv")
+    assert store.find_entities("Kharkiv") == [kharkiv]
+    assert store.find_entities("Kiev") == store.find_entities("Kyiv")
+    # Two people named De Vries stay two; the bare surname joins neither.
+    assert len(store.find_entities("Jan de Vries")) == 1
+    assert store.find_entities("Jan de Vries") != store.find_entities("Piet de Vries")
+    lone = store.find_entities("De Vries")
+    assert store.entity(lone[0])["aliases"] == ["De Vries"] if len(lone) == 1 else True
+    # Every link says why.
+    assert all(link["reason"] for link in report["links"])
+
+
+def test_linking_does_not_depend_on_order(tmp_path):
+    docs = corpus()
+    results = set()
+    for i, order in enumerate(itertools.islice(itertools.permutations(range(len(docs))), 0, None, 17)):
+        store = Store(str(tmp_path / f"o{i}.db"))
+        for j in order:
+            store.put(docs[j].model_copy(deep=True))
+        results.add(frozenset(store.entity_groups()))
+    assert len(results) == 1
+
+
+def test_user_merge_and_split_are_logged_and_reversible(store_url):
+    store = Store(store_url)
+    store.put_many(corpus())
+    (kyiv,) = store.find_entities("Kyiv")
+    (kharkiv,) = store.find_entities("Kharkiv")
+    store.merge_entities(kyiv, kharkiv)
+    assert store.find_entities("Kharkiv") == [kyiv]
+    assert any(x["action"] == "user-merge" for x in store.entity(kyiv)["log"])
+    new = store.split_entity(kyiv, "Charkiv")
+    assert store.find_entities("Charkiv") == [new]
+    assert any(x["action"] == "split" for x in store.entity(new)["log"])
+    top = store.entities(type="PER", top=5)
+    assert top[0]["name"] in ("Vladimir Poetin", "Vladimir Putin") and top[0]["mentions"] == 4
