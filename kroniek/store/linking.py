@@ -268,7 +268,7 @@ def entity_report(conn: Connection, gid: str, limit: int = 20) -> dict[str, Any]
         .where(e.c.global_id == gid).order_by(d.c.published_begin, q.c.start).limit(limit)
     ).mappings().all()
     about = conn.execute(
-        select(d.c.id.label("document"), q.c.text, q.c.kind, q.c.speaker_name, q.c.start, q.c.end)
+        select(d.c.id.label("document"), q.c.text, q.c.kind, q.c.speaker_name, q.c.start, q.c.end, d.c.published_begin)
         .select_from(q.join(d, d.c.pk == q.c.doc_pk)
                      .join(m, and_(m.c.doc_pk == q.c.doc_pk, m.c.start >= q.c.start, m.c.end <= q.c.end))
                      .join(e, and_(e.c.doc_pk == m.c.doc_pk, e.c.id == m.c.entity)))
@@ -291,7 +291,8 @@ def entity_report(conn: Connection, gid: str, limit: int = 20) -> dict[str, Any]
         "aliases": aliases_of(conn, gid),
         "first_seen": min(dated) if dated else None, "last_seen": max(dated) if dated else None,
         "documents": [{k: x[k] for k in ("id", "title", "published", "source")} for x in docs],
-        "quotes_by": [dict(x) for x in said], "quotes_about": [dict(x) for x in about],
+        "quotes_by": [dict(x) for x in said],
+        "quotes_about": [{k: v for k, v in x.items() if k != "published_begin"} for x in about],
         "co_occurring": [dict(x) for x in co],
         "links": [{"name": n, "reason": r} for n, r in reasons],
         "log": [dict(x) for x in log],
