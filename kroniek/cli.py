@@ -304,6 +304,105 @@ def export(
             fh.close()
 
 
+entities_app = typer.Typer(help="Entities across documents: list, merge, split.", no_args_is_help=False)
+app.add_typer(entities_app, name="entities")
+
+
+@entities_app.callback(invoke_without_command=True)
+def entities_list(
+    ctx: typer.Context,
+    db: Optional[str] = DbOption,
+    type: Optional[str] = typer.Option(None, "--type", help="PER, ORG, LOC or MISC"),
+    top: int = typer.Option(20, "--top", "-n", min=1),
+    date_from: Optional[str] = typer.Option(None, "--from", help="Mentioned in documents published on or after"),
+    date_to: Optional[str] = typer.Option(None, "--to", help="... and on or before"),
+) -> None:
+    """Entities by mention count, with their names."""
+    if ctx.invoked_subcommand:
+        return
+    if type and type not in ("PER", "ORG", "LOC", "MISC"):
+        raise typer.BadParameter("one of PER, ORG, LOC, MISC", param_hint="--type")
+    from .document import published_interval
+
+    rows = _store(db).entities(type=type, top=top,
+                               date_from=published_interval(date_from)[0] if date_from else None,
+                               date_to=published_interval(date_to)[1] if date_to else None)
+    for r in rows:
+        others = [a for a in r["aliases"] if a != r["name"]]
+        out.print(f"{r['mentions']:>6}  {r['documents']:>5} docs  {r['type']:<4} [bold]{escape(r['name'])}[/]  "
+                  f"[dim]{escape(r['id'])}[/]" + (f"  ({escape(', '.join(others))})" if others else ""))
+
+
+def _one_entity(store, ref: str) -> str:
+    ids = store.find_entities(ref)
+    if not ids:
+        err.print(f"[red]error:[/] no entity called {escape(ref)}; `kroniek entities` lists them")
+        raise typer.Exit(1)
+    if len(ids) > 1:
+        err.print(f"[red]error:[/] {escape(ref)} names {len(ids)} entities: {escape(', '.join(ids))}; give the id")
+        raise typer.Exit(1)
+    return ids[0]
+
+
+@entities_app.command("merge")
+def entities_merge(
+    keep: str = typer.Argument(..., help="Entity id or name to keep"),
+    other: str = typer.Argument(..., help="Entity id or name merged into it"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Merge two entities (undo with `kroniek entities split`)."""
+    store = _store(db)
+    a, b = _one_entity(store, keep), _one_entity(store, other)
+    store.merge_entities(a, b)
+    out.print(f"merged {escape(b)} into {escape(a)}")
+
+
+@entities_app.command("split")
+def entities_split(
+    entity_ref: str = typer.Argument(..., metavar="ENTITY", help="Entity id or name"),
+    alias: str = typer.Argument(..., help="The name whose mentions become an entity of their own"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Split the mentions known by one name off an entity."""
+    store = _store(db)
+    gid = _one_entity(store, entity_ref)
+    try:
+        new = store.split_entity(gid, alias)
+    except (KeyError, ValueError) as e:
+        err.print(f"[red]error:[/] {escape(str(e).strip(chr(39)))}")
+        raise typer.Exit(1)
+    out.print(f"split {escape(alias)} off {escape(gid)} as {escape(new)}")
+
+
+@app.command()
+def entity(
+    name: str = typer.Argument(..., help="A name in any spelling, or an entity id"),
+    db: Optional[str] = DbOption,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """One entity: aliases, first and last seen, documents, quotes by and about it, co-occurring entities."""
+    store = _store(db)
+    report = store.entity(_one_entity(store, name))
+    if as_json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(f"[bold]{escape(report['name'])}[/] ({report['type']}, {escape(report['id'])})")
+    out.print(f"aliases: {escape(', '.join(report['aliases']))}")
+    out.print(f"seen: {report['first_seen'] or '?'} to {report['last_seen'] or '?'} in {len(report['documents'])} documents")
+    for d in report["documents"][:10]:
+        out.print(f"  {escape(d['id'])}  {escape(d['published'] or 'undated')}  {escape(d['title'] or d['source'] or '')}")
+    for label, key, who in (("said", "quotes_by", None), ("quotes about it", "quotes_about", "speaker_name")):
+        if report[key]:
+            out.print(f"{label}:")
+            for q in report[key][:10]:
+                by = f" ({escape(q[who] or 'unknown speaker')})" if who else ""
+                out.print(f"  “{escape(q['text'][:160])}”{by}  [dim]{escape(q['document'])}[/]")
+    if report["co_occurring"]:
+        out.print("with: " + ", ".join(f"{escape(c['name'])} ({c['documents']})" for c in report["co_occurring"][:10]))
+    for link in report["links"]:
+        out.print(f"[dim]linked {escape(link['name'])}: {escape(link['reason'] or '')}[/]")
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the document contract."""
@@ -319,6 +418,30 @@ def stats(db: Optional[str] = DbOption) -> None:
             out.print("languages: " + ", ".join(f"{escape(lang)} {n}" for lang, n in v.items()))
         else:
             out.print(f"{k}: {v}")
+
+
+@app.command()
+def serve(
+    db: Optional[str] = DbOption,
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on"),
+    mode: Mode = typer.Option(Mode.accurate, "--mode", help="Analysis mode for articles posted to the API"),
+) -> None:
+    """Serve the JSON API (/api, OpenAPI at /api/docs) and the pages (/). Writes need KRONIEK_TOKEN."""
+    import uvicorn
+
+    from .api.app import create_app
+
+    try:
+        web = create_app(db, mode=mode.value)
+    except Exception as e:  # connection refused, bad URL, newer schema
+        err.print(f"[red]error:[/] cannot open the store {escape(str(db or ''))}: {escape(str(e).splitlines()[0])}")
+        raise typer.Exit(2)
+    import os
+
+    writes = "enabled (bearer token)" if os.environ.get("KRONIEK_TOKEN") else "disabled (set KRONIEK_TOKEN)"
+    err.print(f"Kroniek on http://{host}:{port}/  (store: {escape(web.state.store.url)}; writes {writes})")
+    uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
 def main() -> None:

@@ -63,7 +63,7 @@ def name_table(lang: Optional[str]) -> NameTable:
 
 _POSSESSIVE = re.compile(r"['’]s$|['’]$")
 _NON_WORD = re.compile(r"[^\w\s]+")
-_DOUBLE = re.compile(r"(\w)\1+")
+_DOUBLE = re.compile(r"([^\W\d_])\1+")  # letters only: Naam11 is not Naam1
 _SPACE = re.compile(r"\s+")
 
 

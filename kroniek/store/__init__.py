@@ -167,10 +167,10 @@ class Store:
                 conn.execute(delete(t).where(t.c.doc_pk == pk))
             conn.execute(d.update().where(d.c.pk == pk).values(**values))
             status = REPLACED
+        linking.link_document(conn, a)
         for name, rows in _layer_rows(a, pk).items():
             if rows:
                 conn.execute(insert(S.LAYER_TABLES[name]), rows)
-        linking.link_document(conn, pk, a)
         return status
 
     def delete(self, doc_id: str) -> bool:
@@ -374,7 +374,7 @@ def _layer_rows(a: Article, pk: int) -> dict[str, list[dict]]:
     rows["mentions"] = [dict(doc_pk=pk, idx=i, **m.model_dump()) for i, m in enumerate(a.mentions)]
     rows["entities"] = [
         dict(doc_pk=pk, idx=i, **{**e.model_dump(), "aliases": json.dumps(e.aliases, ensure_ascii=False)},
-             link_reason=None)
+             link_reason=linking.link_reason(e))
         for i, e in enumerate(a.entities)
     ]
     rows["times"] = [dict(doc_pk=pk, idx=i, **t.model_dump()) for i, t in enumerate(a.times)]

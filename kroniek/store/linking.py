@@ -22,7 +22,7 @@ import hashlib
 import json
 from typing import Any, Optional
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ..document import Article, Entity
@@ -106,76 +106,139 @@ def merge(conn: Connection, src: str, dst: str, detail: str, action: str = "merg
     _log(conn, action, dst, src, detail)
 
 
-def link_document(conn: Connection, doc_pk: int, article: Article) -> None:
-    """Link each of the document's entities to a global entity (inside the
-    document's own transaction)."""
+def link_document(conn: Connection, article: Article) -> None:
+    """Give each of the document's entities its global entity and the reason
+    (``global_id``, ``link_reason``), inside the document's own transaction.
+    Called before the entity rows are written. Lookups are batched per
+    document: linking must stay cheap at hundreds of thousands of entities."""
     lang = article.language
-    for idx, e in enumerate(article.entities):
+    plans = []
+    lookup: set[str] = set()
+    surnames: set[str] = set()
+    for e in article.entities:
         keys = strong_keys(e, lang)
+        surname = surname_of(e, lang)
+        only = is_surname_only(e)
+        plans.append((e, keys, surname, only))
+        lookup.update(keys)
+        if surname:
+            surnames.add(surname)
+            lookup.add(f"PER:{surname}")
+        if only and keys:
+            surnames.add(keys[0].split(":", 1)[1])
+    if not lookup:
+        return
+    K, SN, G = S.entity_keys, S.entity_surnames, S.global_entities
+    owner = dict(conn.execute(select(K.c.key, K.c.global_id).where(K.c.key.in_(sorted(lookup)))).all())
+    by_surname: dict[str, list[str]] = {}
+    if surnames:
+        for sn, gid in conn.execute(select(SN.c.surname, SN.c.global_id).where(SN.c.surname.in_(sorted(surnames)))):
+            by_surname.setdefault(sn, []).append(gid)
+    remap: dict[str, str] = {}
+
+    def current(gid: str) -> str:
+        while gid in remap:
+            gid = remap[gid]
+        return gid
+
+    def do_merge(src: str, dst: str, detail: str) -> None:
+        merge(conn, src, dst, detail)
+        remap[src] = dst
+        for k, v in list(owner.items()):
+            if v == src:
+                owner[k] = dst
+        for sn, gids in by_surname.items():
+            by_surname[sn] = sorted({dst if g == src else g for g in gids})
+
+    new_keys: list[dict] = []
+    pending: list[tuple[str, Entity, Optional[str]]] = []
+    for e, keys, surname, only in plans:
         if not keys:
             continue
-        owners = dict(conn.execute(select(S.entity_keys.c.key, S.entity_keys.c.global_id)
-                                   .where(S.entity_keys.c.key.in_(keys))).all())
-        found = sorted(set(owners.values()))
+        found = sorted({current(owner[k]) for k in keys if k in owner})
         gid: Optional[str] = None
         if found:
             gid = found[0]
-            shared = next(k for k in keys if k in owners)
+            shared = next(k for k in keys if k in owner)
             reason = f"shares the name key {shared!r}"
             for other in found[1:]:
-                merge(conn, other, gid, f"{e.name!r} in document {article.id} carries names of both")
-        elif is_surname_only(e):
-            key = name_key(e.name, lang)
-            full = conn.execute(select(S.entity_surnames.c.global_id).where(S.entity_surnames.c.surname == key)).scalars().all()
+                do_merge(other, gid, f"{e.name!r} in document {article.id} carries names of both")
+        elif only:
+            full = by_surname.get(keys[0].split(":", 1)[1], [])
             if len(full) == 1:
-                gid = full[0]
-                full_name = conn.execute(select(S.global_entities.c.name).where(S.global_entities.c.id == gid)).scalar()
+                gid = current(full[0])
+                full_name = conn.execute(select(G.c.name).where(G.c.id == gid)).scalar()
                 reason = f"surname of {full_name}, the only person of that surname"
         if gid is None:
-            gid = _new_id(keys[0], conn)
-            conn.execute(insert(S.global_entities).values(
-                id=gid, name=e.name, type=e.type, geonames_id=e.geonames_id, surname_only=is_surname_only(e)))
+            # Keys are never deleted, so an id made from an unseen key is new.
+            gid = "E" + hashlib.blake2b(keys[0].encode("utf-8"), digest_size=6).hexdigest()
+            conn.execute(insert(G), [dict(id=gid, name=e.name, type=e.type, geonames_id=e.geonames_id,
+                                          surname_only=only)])
             reason = "new entity"
         for k in keys:
-            if owners.get(k) != gid and k not in owners:
-                conn.execute(insert(S.entity_keys).values(key=k, global_id=gid))
-        surname = surname_of(e, lang)
+            if k not in owner:
+                owner[k] = gid
+                new_keys.append({"key": k, "global_id": gid})
         if surname:
-            _attach_surname(conn, surname, gid, e.name)
-        _add_aliases(conn, gid, e, lang)
-        conn.execute(update(S.entities).where(and_(S.entities.c.doc_pk == doc_pk, S.entities.c.idx == idx))
-                     .values(global_id=gid, link_reason=reason))
+            have = by_surname.setdefault(surname, [])
+            if gid not in have:
+                conn.execute(insert(SN), [dict(surname=surname, global_id=gid)])
+                have.append(gid)
+            lone = owner.get(f"PER:{surname}")
+            if len(have) == 1 and lone and current(lone) != gid:
+                lone = current(lone)
+                if conn.execute(select(G.c.surname_only).where(G.c.id == lone)).scalar():
+                    do_merge(lone, gid, f"surname-only mentions of {surname!r} belong to {e.name}, "
+                                        "the only person of that surname")
+        pending.append((gid, e, _gazetteer_name(article, e)))
         e.global_id = gid
-    # Merges above may have moved earlier entities of this document.
-    current = dict(conn.execute(select(S.entities.c.idx, S.entities.c.global_id).where(S.entities.c.doc_pk == doc_pk)).all())
-    for idx, e in enumerate(article.entities):
-        e.global_id = current.get(idx, e.global_id)
+        e_reason[id(e)] = reason
+    if new_keys:
+        conn.execute(insert(K), new_keys)
+    for e in article.entities:
+        if e.global_id:
+            e.global_id = current(e.global_id)
+    _add_aliases(conn, [(current(g), e, c) for g, e, c in pending], lang)
 
 
-def _attach_surname(conn: Connection, surname: str, gid: str, full_name: str) -> None:
-    have = conn.execute(select(S.entity_surnames.c.global_id).where(S.entity_surnames.c.surname == surname)).scalars().all()
-    if gid not in have:
-        conn.execute(insert(S.entity_surnames).values(surname=surname, global_id=gid))
-        have = [*have, gid]
-    if len(have) != 1:
+# Reasons travel from linking to the row writer without entering the contract.
+e_reason: dict[int, str] = {}
+
+
+def link_reason(e: Entity) -> Optional[str]:
+    return e_reason.pop(id(e), None)
+
+
+def _gazetteer_name(article: Article, e: Entity) -> Optional[str]:
+    if not e.geonames_id:
+        return None
+    return next((p.name for p in article.places if p.geonames_id == e.geonames_id and p.name), None)
+
+
+def _add_aliases(conn: Connection, items: list[tuple[str, Entity, Optional[str]]], lang: Optional[str]) -> None:
+    """Record new names of global entities and keep each one's best name."""
+    if not items:
         return
-    # A group of surname-only mentions that came first joins its full name.
-    lone = conn.execute(select(S.entity_keys.c.global_id).where(S.entity_keys.c.key == f"PER:{surname}")).scalar()
-    if lone and lone != gid:
-        only = conn.execute(select(S.global_entities.c.surname_only).where(S.global_entities.c.id == lone)).scalar()
-        if only:
-            merge(conn, lone, gid, f"surname-only mentions of {surname!r} belong to {full_name}, the only person of that surname")
-
-
-def _add_aliases(conn: Connection, gid: str, e: Entity, lang: Optional[str]) -> None:
-    have = set(conn.execute(select(S.entity_aliases.c.alias).where(S.entity_aliases.c.global_id == gid)).scalars())
-    for alias in dict.fromkeys([e.name, *e.aliases]):
-        if alias not in have:
-            conn.execute(insert(S.entity_aliases).values(global_id=gid, alias=alias, key=name_key(alias, lang), language=lang))
-    current = conn.execute(select(S.global_entities.c.name).where(S.global_entities.c.id == gid)).scalar()
-    best, _ = _better_name((current, None), (e.name, lang))
-    if best != current:
-        conn.execute(update(S.global_entities).where(S.global_entities.c.id == gid).values(name=best))
+    A, G = S.entity_aliases, S.global_entities
+    gids = sorted({g for g, _, _ in items})
+    have = set(conn.execute(select(A.c.global_id, A.c.alias).where(A.c.global_id.in_(gids))).all())
+    names = dict(conn.execute(select(G.c.id, G.c.name).where(G.c.id.in_(gids))).all())
+    rows, best = [], dict(names)
+    for gid, e, canonical in items:
+        for alias in dict.fromkeys([e.name, *e.aliases]):
+            if (gid, alias) not in have:
+                have.add((gid, alias))
+                rows.append({"global_id": gid, "alias": alias, "key": name_key(alias, lang), "language": lang})
+        if canonical:  # a place is called by its gazetteer name, in every language
+            best[gid] = canonical
+        else:
+            best[gid], _ = _better_name((best[gid], None), (e.name, lang))
+    if rows:
+        conn.execute(insert(A), rows)
+    for gid, name in best.items():
+        if name != names.get(gid):
+            conn.execute(update(G).where(G.c.id == bindparam("gid")).values(name=bindparam("new_name")),
+                         [{"gid": gid, "new_name": name}])
 
 
 # --- user decisions -----------------------------------------------------------
