@@ -1,0 +1,8 @@
+"""Trained pipelines shipped with Kroniek (one folder each, with a README).
+
+Importing this package registers the custom spaCy parts the shipped
+pipelines use (the e5 static vectors table), so that ``spacy.load`` on a
+folder here works; ``kroniek.nlp.tokens`` imports it before loading.
+"""
+
+from . import e5vectors  # noqa: F401  (registers kroniek.E5Vectors.v1)

@@ -67,6 +67,7 @@ Ranges and open intervals
 from __future__ import annotations
 
 import calendar
+from bisect import bisect_left
 import re
 import tomllib
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ __all__ = ["find_times", "lexicon_for", "TimesStage", "value_interval", "parse_a
 
 # --- calendar helpers -----------------------------------------------------------
 
+NEAR_FUTURE_DAYS = 60
 SEASON_START = {"SP": 3, "SU": 6, "FA": 9, "WI": 12}
 _UNIT_ORDER = ["CE", "DE", "Y", "Q", "M", "W", "WE", "D", "H", "MIN", "S"]
 
@@ -380,6 +382,16 @@ class Lexicon:
                 firsts.add(_norm(k).split(" ")[0])
         firsts = {f.rstrip("-") for f in firsts if f and not f[0].isdigit()}
         self.trigger = re.compile(r"(?<![\w])(?:\d|['’]|" + _alternation(firsts) + ")", flags)
+        # Every expression contains a digit or a word of a "time" table (a
+        # month, a unit, a weekday, ...), not only function words (the,
+        # vorige, een): a trigger is tried only with such a word close by.
+        function_tables = set(self.settings.get("function_tables", []))
+        anchors = set()
+        for name, table in words.items():
+            if name not in function_tables:
+                anchors.update(_norm(k) for k in table)
+        self.anchor = re.compile(r"(?<![\w])(?:\d|" + _alternation(anchors) + ")", flags)
+        self.reach = int(self.settings.get("anchor_reach", 40))
         self.rule_by_outer = {r.outer: r for r in self.rules}
         self.index_to_rule = {self.regex.groupindex[r.outer]: r for r in self.rules}
         # Tense cues
@@ -457,10 +469,10 @@ def _num(x: Any) -> Any:
     if s.upper() == "X":
         return "X"
     s = s.replace(",", ".")
-    m = re.match(r"\d+(?:\.\d+)?", s)
+    m = re.match(r"(\d+(?:\.\d+)?)(?:\s+(\d)/(\d))?", s)
     if not m:
         return None
-    f = float(m[0])
+    f = float(m[1]) + (int(m[2]) / int(m[3]) if m[2] and int(m[3]) else 0)
     return int(f) if f.is_integer() else f
 
 
@@ -472,10 +484,19 @@ def _numstr(n: Any) -> str:
     return str(int(n))
 
 
-def _duration(parts: list[tuple[Any, str]]) -> str:
-    """P-notation from (number, unit) parts."""
+_LOWER = {"Y": (12, "M"), "M": (30, "D"), "W": (7, "D"), "D": (24, "H"), "H": (60, "MIN"), "MIN": (60, "S")}
+
+
+def _duration(parts: list[tuple[Any, str]], lower_fractions: bool = False) -> str:
+    """P-notation from (number, unit) parts; decades and centuries in years."""
     d: dict[str, Any] = {}
     for n, u in parts:
+        if u in ("DE", "CE"):
+            n, u = ("X" if n == "X" else n * (10 if u == "DE" else 100)), "Y"
+        if lower_fractions and isinstance(n, float) and not n.is_integer() and u in _LOWER:
+            k, low = _LOWER[u]
+            d[low] = int(round((n - int(n)) * k))
+            n = int(n)
         d[u] = n
     out, tpart = "P", ""
     for u in _UNIT_ORDER:
@@ -513,12 +534,15 @@ class _Ctx:
         if start in self._tense:
             return self._tense[start]
         text = self.text
+        if self.lex.since.search(text, max(0, start - 25), start):
+            self._tense[start] = "past"  # "sinds 24 februari", "since March"
+            return "past"
         lo = max(0, start - 300)
         b = max(text.rfind(c, lo, start) for c in ".!?\n")
         b = lo if b < 0 else b + 1
         hi = min(len(text), end + 300)
         e = min((i for i in (text.find(c, end, hi) for c in ".!?\n") if i >= 0), default=hi)
-        best = (10**9, "past")
+        best = (10**9, "none")
         for rx, label in ((self.lex.future, "future"), (self.lex.future_weak, "weak"), (self.lex.past, "past")):
             if rx is None:
                 continue
@@ -533,9 +557,23 @@ class _Ctx:
 
 
 def _infer_year(month: int, day: Optional[int], ref: date, tense: str) -> int:
+    """The year of a month (and day) named without one. Past tense or no cue:
+    the most recent such month; future: the next one; weak future: this
+    year's. A full date (month and day) at most NEAR_FUTURE_DAYS ahead is the
+    coming one unless a past-tense cue is the nearest."""
     y = ref.year
     key = (month, day or 0)
     rkey = (ref.month, ref.day if day else 0)
+    if day and tense not in ("past", "future"):
+        # a full date a few weeks ahead is the coming one ("Jan. 14" in an
+        # article of 6 January), unless a past-tense cue is nearest
+        nxt = y if key > rkey else y + 1
+        try:
+            ahead = (date(nxt, month, min(day, calendar.monthrange(nxt, month)[1])) - ref).days
+        except ValueError:
+            ahead = 999
+        if ahead <= NEAR_FUTURE_DAYS:
+            return nxt
     if tense == "future":
         return y if key >= rkey else y + 1
     if tense == "weak":
@@ -596,6 +634,14 @@ def _resolve_date(g: _G, ref: Optional[date], ctx: _Ctx, lex: Lexicon, span: tup
         except ValueError:
             return None
 
+    if year is None and "mshift" in g and ref is not None and month is not None:
+        ms = int(g.v.get("mshift") or 0)  # last/this/next November
+        if ms < 0:
+            year = ref.year if month < ref.month - 1 else ref.year - 1
+        elif ms > 0:
+            year = ref.year if month > ref.month else ref.year + 1
+        else:
+            year = ref.year
     if year is None:
         if ref is None:
             return ("DATE", None, mod)
@@ -684,10 +730,9 @@ def _resolve_rel(g, ref, ctx, lex, span):
     if unit == "D":
         return ("DATE", (ref + timedelta(days=shift)).isoformat(), mod)
     if unit == "WE":
-        base = ref + timedelta(weeks=shift)
-        if shift > 0 and ref.isoweekday() >= 6:
-            base = ref + timedelta(weeks=shift)
-        return ("DATE", _fmt(base, "WE"), mod)
+        if "shift" not in g and ref.isoweekday() <= 5 and ctx.tense(*span) not in ("future", "weak"):
+            shift = -1  # "the weekend" in a weekday article: the one just past
+        return ("DATE", _fmt(ref + timedelta(weeks=shift), "WE"), mod)
     if unit in ("W", "M", "Q", "Y", "DE", "CE"):
         return ("DATE", _fmt(_add(ref, shift, unit), unit), mod)
     if unit == "H2":
@@ -739,16 +784,20 @@ def _resolve_ago(g, ref, ctx, lex, span):
         mod = mod or "APPROX"
         gran = lex.settings.get("vague_ago_granularity", {}).get(unit, unit)
         n = lex.settings.get("vague_number", 3)
+        if gran.endswith("_REF"):
+            return ("DATE", gran, None)
     else:
         gran = grans.get(unit, unit)
         n = num
     if unit in ("H", "MIN", "S"):
         gran = "D"
-    if unit == "Y" and n != "X" and ctx.prev and span[0] - ctx.prev[0] < 300:
+    follows = lex.settings.get("ago_follows", [])
+    if unit == "Y" and n != "X" and follows and ctx.prev and span[0] - ctx.prev[0] < 300:
         # "... in the third quarter, up from a year earlier": the same period
         # of the year before, when the text just named a quarter or a month
         pv = ctx.prev[1]
-        if m := re.match(r"^(\d{4})(-(?:Q[1-4]|H[12]|\d{2}))$", pv or ""):
+        m = re.match(r"^(\d{4})(-(?:Q[1-4]|H[12]|\d{2}))$", pv or "")
+        if m and (m[2][1] if m[2][1] in "QH" else "M") in follows:
             return ("DATE", f"{int(m[1]) + direction * int(n):04d}{m[2]}", mod)
     if ref is None:
         return ("DATE", None, mod)
@@ -775,14 +824,17 @@ def _resolve_duration(g, ref, ctx, lex, span):
         n2 = _num(g.v.get("num2") if g.v.get("num2") is not None else g.t.get("num2"))
         if u2 and n2 is not None:
             parts.append((n2, u2))
-    return ("DURATION", _duration(parts), _mod(g, lex))
+    return ("DURATION", _duration(parts, lex.settings.get("fraction_to_lower_unit", False)), _mod(g, lex))
 
 
 def _resolve_set(g, ref, ctx, lex, span):
     if "setword" in g:
         return ("SET", g.v.get("setword"), None)
     if "weekday" in g:
-        return ("SET", f"XXXX-WXX-{g.v['weekday']}", None)
+        pod = f"T{g.v['pod']}" if "pod" in g and g.v.get("pod") else ""
+        return ("SET", f"XXXX-WXX-{g.v['weekday']}{pod}", None)
+    if "month" in g:
+        return ("SET", f"XXXX-{int(g.v['month']):02d}", None)
     if "pod" in g:
         return ("SET", f"T{g.v['pod']}", None)
     unit, _ = _unit_of(g)
@@ -818,6 +870,8 @@ def _resolve_time(g, ref, ctx, lex, span):
     if ref is None:
         return ("TIME", None, mod)
     day = ref
+    if "weekday" in g and g.v.get("weekday"):
+        day = _weekday_date(int(g.v["weekday"]), ref, ctx.tense(*span), None)
     if "dei" in g:
         off = g.v.get("dei")
         day = ref + timedelta(days=int(off[0] if isinstance(off, list) else off))
@@ -889,9 +943,12 @@ def _resolve_quarter(g, ref, ctx, lex, span):
     if ref is None:
         return ("DATE", None, mod)
     start = 3 * n - 2 if part == "Q" else 6 * n - 5
+    length = 3 if part == "Q" else 6
     y = ref.year
     if "shift" in g:
         y += int(g.v.get("shift") or 0)
+    elif start <= ref.month < start + length:
+        y = ref.year  # the quarter we are in
     else:
         y = _infer_year(start, None, ref, ctx.tense(*span))
     return ("DATE", f"{y:04d}-{part}{n}", mod)
@@ -984,11 +1041,19 @@ def find_times(text: str, lang: str, anchor: Optional[str] = None) -> list[TimeE
     capital = lex.capital
     index_to_rule = lex.index_to_rule
     rx_match = lex.regex.match
+    anchors = [a.start() for a in lex.anchor.finditer(text)]
+    if not anchors:
+        return out
+    reach = lex.reach
     limit = 0
     for t in lex.trigger.finditer(text):
-        if t.start() < limit:
+        p = t.start()
+        if p < limit:
             continue
-        m = rx_match(text, t.start())
+        i = bisect_left(anchors, p)
+        if i == len(anchors) or anchors[i] - p > reach:
+            continue
+        m = rx_match(text, p)
         if m is None:
             continue
         rule = index_to_rule[m.lastindex]
@@ -1057,7 +1122,7 @@ def find_times(text: str, lang: str, anchor: Optional[str] = None) -> list[TimeE
                     e = anc.last if anc else None
                 b = None
         limit = m.end()
-        if typ == "DATE" and value and value[:1].isdigit():
+        if typ == "DATE" and value and value[:1].isdigit() and rule.kind != "ago":
             ctx.prev = (end, value)
         out.append(
             TimeExpr(start=start, end=end, text=span_text, type=typ, value=value, mod=mod, begin=_iso(b), end_date=_iso(e))

@@ -1,0 +1,155 @@
+"""Benchmark of the Dutch tagger/parser: UPOS accuracy, UAS/LAS, lemma
+accuracy and sentence-boundary F1 on UD Dutch LassySmall test. Prints a table
+and exits 0; skips with a message when ../shared/data is absent.
+
+    python bench/parse.py [--mode fast|accurate|both]
+
+- UPOS, lemma, UAS, LAS: gold tokens and gold sentences (each test sentence
+  is parsed on its own), all tokens including punctuation, LAS on the full
+  UD relation (``flat:name`` etc.), as the CoNLL 2018 scorer's LAS does.
+- Sentences: the raw text of each LassySmall test document (``# newdoc``;
+  the sentences' ``# text`` joined by a space) through the whole pipeline
+  (tokenizer + parser; a document is a ``# newdoc`` or, where there is
+  none, the sentences sharing a ``sent_id`` prefix before ``.p.``); F1 over sentence spans (same start and end, in
+  characters, whitespace ignored), as the CoNLL 2018 "Sentences" metric.
+Targets (issue 3): UPOS >= 0.95, LAS >= 0.80, sentence F1 >= 0.95.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import DATA, table  # noqa: E402
+
+TEST = DATA / "nl" / "ud-lassysmall" / "nl_lassysmall-ud-test.conllu"
+
+
+def read_conllu(path: Path):
+    """Sentences as dicts: doc id, text, words, spaces, upos, lemma, head, deprel."""
+    sents, cur, meta = [], [], {}
+    doc_id = None
+    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+        if line.startswith("#"):
+            if line.startswith("# newdoc"):
+                doc_id = line.split("=", 1)[-1].strip()
+            elif line.startswith("# text"):
+                meta["text"] = line.split("=", 1)[1].strip()
+            elif line.startswith("# sent_id"):
+                meta["sent_id"] = line.split("=", 1)[1].strip()
+            continue
+        if not line.strip():
+            if cur:
+                sid = meta.get("sent_id", "")
+                doc = doc_id or (sid.split(".p.")[0] if ".p." in sid else None)
+                sents.append(dict(doc=doc, text=meta.get("text"), rows=cur))
+            cur, meta = [], {}
+            continue
+        cols = line.split("\t")
+        if "-" in cols[0] or "." in cols[0]:
+            continue
+        cur.append(cols)
+    for s in sents:
+        rows = s.pop("rows")
+        s["words"] = [r[1] for r in rows]
+        s["spaces"] = ["SpaceAfter=No" not in r[9] for r in rows]
+        s["upos"] = [r[3] for r in rows]
+        s["lemma"] = [r[2] for r in rows]
+        s["head"] = [int(r[6]) for r in rows]
+        s["deprel"] = [r[7] for r in rows]
+    return sents
+
+
+def score(spec: str) -> dict:
+    from spacy.tokens import Doc
+
+    from kroniek.nlp.tokens import load_spacy
+
+    nlp = load_spacy(spec)
+    sents = read_conllu(TEST)
+    n = upos = lemma = uas = las = 0
+    disable = [p for p in ("ner",) if p in nlp.pipe_names]
+    docs = [Doc(nlp.vocab, words=s["words"], spaces=s["spaces"]) for s in sents]
+    with nlp.select_pipes(disable=disable):
+        parsed = list(nlp.pipe(docs, batch_size=256))
+    for s, doc in zip(sents, parsed):
+        for i, tok in enumerate(doc):
+            n += 1
+            upos += tok.pos_ == s["upos"][i]
+            lemma += tok.lemma_ == s["lemma"][i]
+            head = 0 if tok.head.i == tok.i else tok.head.i + 1
+            rel = "root" if tok.dep_ == "ROOT" else tok.dep_
+            if head == s["head"][i]:
+                uas += 1
+                las += rel.lower() == s["deprel"][i].lower()
+    # sentence boundaries on raw text, document by document
+    by_doc: dict[str, list[dict]] = {}
+    for k, s in enumerate(sents):
+        by_doc.setdefault(s["doc"] or f"s{k // 10}", []).append(s)
+    gold_spans, pred_spans = set(), set()
+    texts = []
+    for d, ss in by_doc.items():
+        text, offs = "", []
+        for s in ss:
+            t = s["text"] or " ".join(s["words"])
+            if text:
+                text += " "
+            offs.append((len(text), len(text) + len(t)))
+            text += t
+        texts.append((d, text, offs))
+    for (d, text, offs), doc in zip(texts, nlp.pipe((t for _, t, _ in texts), batch_size=32)):
+        gold_spans |= {(d, a, b) for a, b in offs}
+        for sent in doc.sents:
+            a, b = sent.start_char, sent.end_char
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if a < b:
+                pred_spans.add((d, a, b))
+    tp = len(gold_spans & pred_spans)
+    p = tp / len(pred_spans) if pred_spans else 0.0
+    r = tp / len(gold_spans) if gold_spans else 0.0
+    return {
+        "tokens": n, "sentences": len(sents), "documents": len(texts),
+        "upos": upos / n, "lemma": lemma / n, "uas": uas / n, "las": las / n,
+        "sent_p": p, "sent_r": r, "sent_f": 2 * p * r / (p + r) if p + r else 0.0,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", choices=["fast", "accurate", "both"], default="both")
+    args = ap.parse_args()
+    if not TEST.exists():
+        print(f"skipped: shared data not found: {TEST}")
+        return
+    from kroniek.nlp.pipeline import language_table
+
+    modes = ["fast", "accurate"] if args.mode == "both" else [args.mode]
+    rows, done = [], {}
+    for mode in modes:
+        spec = language_table()["nl"]["spacy"][mode]
+        if spec.startswith("blank:"):
+            rows.append((mode, spec, "-", "-", "-", "-", "-", "(no tagger/parser)"))
+            continue
+        if spec not in done:
+            done[spec] = score(spec)
+        r = done[spec]
+        rows.append((mode, spec, f"{r['upos']:.3f}", f"{r['lemma']:.3f}", f"{r['uas']:.3f}", f"{r['las']:.3f}",
+                     f"{r['sent_f']:.3f}", f"P {r['sent_p']:.3f} R {r['sent_r']:.3f}"))
+    print(f"UD Dutch LassySmall test ({TEST.name}); targets UPOS 0.95, LAS 0.80, sentence F1 0.95")
+    print(table(rows, ("mode", "model", "UPOS", "lemma", "UAS", "LAS", "sent F1", "sentences")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""Benchmark of the times stage: quality on TempEval-3 (English) and the Dutch
+gold, and speed. Prints tables and exits 0; skips what has no data.
+
+    python bench/times.py [--errors N]
+
+English: TempEval-3 TBAQ-cleaned (TimeBank + AQUAINT) under
+../shared/data/en/tempeval3, each file anchored at its own DCT. Scored as the
+TempEval-3 scorer does for TIMEX3: strict (same extent) and relaxed (any
+overlap, one-to-one) span P/R/F1; type and value as attribute F1 over the
+relaxed matches (attribute F1 = relaxed F1 x attribute accuracy). The DCT
+itself is given, not found, so it is not counted.
+
+Dutch: ../shared/data/nl/gold-dev/*.json, anchored at each file's `date`:
+recall (relaxed and strict), precision, and value accuracy on the gold
+expressions that were found.
+
+Speed: the stage alone (find_times on the text and article date), one core:
+tokens/s over all texts, and the time for all TempEval-3 files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import html
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+DATA = REPO.parent / "shared" / "data"
+TE3 = DATA / "en" / "tempeval3"
+NL_GOLD = DATA / "nl" / "gold-dev"
+
+from kroniek.nlp.times import find_times  # noqa: E402
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_TAG = re.compile(r"<(/?)(\w+)([^>]*)>")
+_ATTR = re.compile(r'(\w+)="([^"]*)"')
+
+
+def read_tml(path: str) -> tuple[str, str, list[dict]]:
+    """(DCT value, plain text of <TEXT>, gold TIMEX3 spans with offsets)."""
+    raw = open(path, encoding="utf-8").read()
+    dct = re.search(r"<DCT>\s*<TIMEX3([^>]*)>", raw)
+    dct_value = dict(_ATTR.findall(dct[1]))["value"][:10] if dct else None
+    body = re.search(r"<TEXT>(.*)</TEXT>", raw, re.S)[1]
+    out, gold, pos, open_timex = [], [], 0, None
+    n = 0
+    for m in _TAG.finditer(body):
+        chunk = html.unescape(body[pos : m.start()])
+        out.append(chunk)
+        n += len(chunk)
+        pos = m.end()
+        if m[2] == "TIMEX3":
+            if not m[1]:
+                open_timex = (n, dict(_ATTR.findall(m[3])))
+            elif open_timex:
+                start, attrs = open_timex
+                gold.append({"start": start, "end": n, "type": attrs.get("type"), "value": attrs.get("value")})
+                open_timex = None
+    out.append(html.unescape(body[pos:]))
+    text = "".join(out)
+    for g in gold:
+        g["text"] = text[g["start"] : g["end"]]
+    return dct_value, text, gold
+
+
+def match(gold: list[dict], system: list[dict]):
+    """Strict matches and one-to-one relaxed (overlap) matches."""
+    strict = {(g["start"], g["end"]) for g in gold} & {(s["start"], s["end"]) for s in system}
+    pairs, used = [], set()
+    for g in gold:
+        best = None
+        for j, s in enumerate(system):
+            if j in used or s["end"] <= g["start"] or s["start"] >= g["end"]:
+                continue
+            ov = min(s["end"], g["end"]) - max(s["start"], g["start"])
+            if best is None or ov > best[0]:
+                best = (ov, j)
+        if best:
+            used.add(best[1])
+            pairs.append((g, system[best[1]]))
+    return len(strict), pairs
+
+
+def prf(tp: float, n_sys: int, n_gold: int) -> tuple[float, float, float]:
+    p = tp / n_sys if n_sys else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def as_dicts(times) -> list[dict]:
+    return [{"start": t.start, "end": t.end, "type": t.type, "value": t.value, "text": t.text} for t in times]
+
+
+def bench_te3(errors: int) -> tuple[int, float] | None:
+    files = sorted(glob.glob(str(TE3 / "*" / "*.tml")))
+    if not files:
+        print(f"TempEval-3: skipped, no data at {TE3}")
+        return None
+    docs = [read_tml(f) for f in files]
+    n_gold = n_sys = n_strict = n_rel = n_type = n_value = 0
+    errs: list[str] = []
+    t0 = time.perf_counter()
+    results = [find_times(text, "en", dct) for dct, text, _ in docs]
+    elapsed = time.perf_counter() - t0
+    tokens = 0
+    for (dct, text, gold), found, f in zip(docs, results, files):
+        tokens += len(_TOKEN.findall(text))
+        system = as_dicts(found)
+        strict, pairs = match(gold, system)
+        n_gold += len(gold)
+        n_sys += len(system)
+        n_strict += strict
+        n_rel += len(pairs)
+        n_type += sum(g["type"] == s["type"] for g, s in pairs)
+        n_value += sum(g["value"] == s["value"] for g, s in pairs)
+        if errors:
+            matched_g = {id(g) for g, _ in pairs}
+            matched_s = {id(s) for _, s in pairs}
+            name = os.path.basename(f)
+            for g in gold:
+                if id(g) not in matched_g:
+                    errs.append(f"FN {name} {dct} {g['text']!r} {g['type']} {g['value']}")
+            for s in system:
+                if id(s) not in matched_s:
+                    errs.append(f"FP {name} {dct} {s['text']!r} {s['type']} {s['value']}")
+            for g, s in pairs:
+                if g["value"] != s["value"] or g["type"] != s["type"]:
+                    errs.append(
+                        f"VAL {name} {dct} gold {g['text']!r} {g['type']} {g['value']} | sys {s['text']!r} {s['type']} {s['value']}"
+                    )
+    sp, sr, sf = prf(n_strict, n_sys, n_gold)
+    rp, rr, rf = prf(n_rel, n_sys, n_gold)
+    type_acc = n_type / n_rel if n_rel else 0.0
+    value_acc = n_value / n_rel if n_rel else 0.0
+    print(f"TempEval-3 TBAQ-cleaned ({len(files)} files, {n_gold} gold TIMEX3 in TEXT, {n_sys} found, {tokens} tokens)")
+    print(f"  {'measure':<24}{'P':>8}{'R':>8}{'F1':>8}")
+    print(f"  {'strict span':<24}{sp:8.3f}{sr:8.3f}{sf:8.3f}")
+    print(f"  {'relaxed span':<24}{rp:8.3f}{rr:8.3f}{rf:8.3f}")
+    for label, acc in (("type", type_acc), ("value", value_acc)):
+        print(f"  {label + ' (attribute F1)':<24}{rp * acc:8.3f}{rr * acc:8.3f}{rf * acc:8.3f}   accuracy {acc:.3f}")
+    print(f"  targets: relaxed span F1 >= 0.90, value F1 >= 0.85")
+    if errors:
+        for e in errs[:errors]:
+            print("   ", e)
+    return tokens, elapsed
+
+
+def bench_nl(errors: int) -> tuple[int, float] | None:
+    files = sorted(glob.glob(str(NL_GOLD / "*.json")))
+    if not files:
+        print(f"Dutch gold: skipped, no data at {NL_GOLD}")
+        return None
+    n_gold = n_sys = n_strict = n_rel = n_value = 0
+    tokens, elapsed = 0, 0.0
+    errs: list[str] = []
+    for f in files:
+        d = json.load(open(f, encoding="utf-8"))
+        t0 = time.perf_counter()
+        found = find_times(d["text"], "nl", d.get("date"))
+        elapsed += time.perf_counter() - t0
+        tokens += len(_TOKEN.findall(d["text"]))
+        gold, system = d["times"], as_dicts(found)
+        strict, pairs = match(gold, system)
+        n_gold += len(gold)
+        n_sys += len(system)
+        n_strict += strict
+        n_rel += len(pairs)
+        n_value += sum(g["value"] == s["value"] for g, s in pairs)
+        if errors:
+            name = os.path.basename(f)
+            mg = {id(g) for g, _ in pairs}
+            ms = {id(s) for _, s in pairs}
+            errs += [f"FN {name} {g['text']!r} {g['type']} {g['value']}" for g in gold if id(g) not in mg]
+            errs += [f"FP {name} {s['text']!r} {s['type']} {s['value']}" for s in system if id(s) not in ms]
+            errs += [
+                f"VAL {name} gold {g['text']!r} {g['value']} | sys {s['text']!r} {s['value']}"
+                for g, s in pairs
+                if g["value"] != s["value"]
+            ]
+    sp, sr, sf = prf(n_strict, n_sys, n_gold)
+    rp, rr, rf = prf(n_rel, n_sys, n_gold)
+    print(f"Dutch gold-dev ({len(files)} files, {n_gold} gold times, {n_sys} found)")
+    print(f"  {'measure':<34}{'value':>8}{'target':>8}")
+    print(f"  {'recall (relaxed)':<34}{rr:8.3f}{'>=0.90':>8}")
+    print(f"  {'recall (strict)':<34}{sr:8.3f}")
+    print(f"  {'precision (relaxed / strict)':<34}{rp:8.3f}{sp:8.3f}")
+    print(f"  {'value accuracy on found':<34}{(n_value / n_rel if n_rel else 0):8.3f}{'>=0.90':>8}")
+    if errors:
+        for e in errs[:errors]:
+            print("   ", e)
+    return tokens, elapsed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--errors", type=int, default=0, help="print up to N errors per data set")
+    args = ap.parse_args()
+    find_times("warm up: 24 februari 2022", "nl", "2022-09")
+    find_times("warm up: February 24, 2022", "en", "2022-09")
+    en = bench_te3(args.errors)
+    print()
+    nl = bench_nl(args.errors)
+    print()
+    print("Speed, stage alone (find_times), one core")
+    print(f"  {'data':<28}{'tokens':>9}{'seconds':>9}{'tokens/s':>11}")
+    for label, r in (("TempEval-3 TBAQ (all files)", en), ("Dutch gold-dev", nl)):
+        if r:
+            tok, sec = r
+            print(f"  {label:<28}{tok:9d}{sec:9.3f}{tok / sec:11.0f}")
+    print("  target: >= 50,000 tokens/s (HeidelTime: 49 s for the TE3 test set)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

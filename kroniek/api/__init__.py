@@ -1,0 +1,1 @@
+"""The JSON API (FastAPI): ``create_app`` builds the application with its pages."""

@@ -1,0 +1,183 @@
+"""Named-entity mentions: ``article.mentions`` from the spaCy Doc's entities.
+
+The statistical model of the language (``tokens`` stage, ``article._doc``)
+finds the names; the language's tables under ``lexicon/<lang>/`` hold the
+contract's conventions, so this module has no per-language branches:
+
+- ``mentions.toml`` ``[labels]``: model label -> PER/ORG/LOC/MISC ("" drops it;
+  English OntoNotes labels are mapped there, DATE/CARDINAL/... dropped);
+- ``[rules] articles``: leading words cut from a mention ("het ISW" -> "ISW");
+- ``[rules] clitics``: trailing clitics cut ("Zelensky's" -> "Zelensky");
+- ``mentions-demonyms.txt``: nationality adjectives and demonyms, always MISC
+  (also behind ``demonym_prefixes``: "pro-Russische");
+- ``mentions-gazetteer.tsv``: names whose type is fixed; they override the
+  model's type, are added where the model missed them, and never cut a
+  longer name the model found.
+
+Offsets are code points into ``article.text``; ``text[start:end] == mention.text``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+
+from ..document import Article, Mention
+from .pipeline import register_stage
+
+TYPES = ("PER", "ORG", "LOC", "MISC")
+
+
+def _lexicon(lang: str):
+    return files("kroniek.nlp.lexicon").joinpath(lang)
+
+
+def _lines(path) -> list[str]:
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
+@dataclass
+class MentionRules:
+    labels: dict[str, str]
+    articles: frozenset[str] = frozenset()
+    clitics: tuple[str, ...] = ()
+    demonym_prefixes: tuple[str, ...] = ()
+    demonyms: frozenset[str] = frozenset()
+    gazetteer: dict[tuple[str, ...], str] = field(default_factory=dict)
+    max_gazetteer_len: int = 0
+
+    @classmethod
+    @lru_cache(maxsize=None)
+    def load(cls, lang: str) -> "MentionRules":
+        base = _lexicon(lang)
+        cfg_path = base.joinpath("mentions.toml")
+        if not cfg_path.is_file():
+            return cls(labels={t: t for t in TYPES})
+        cfg = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        rules = cfg.get("rules", {})
+        gaz: dict[tuple[str, ...], str] = {}
+        for line in _lines(base.joinpath(rules.get("gazetteer", "mentions-gazetteer.tsv"))):
+            name, _, typ = line.partition("\t")
+            typ = typ.strip()
+            if typ not in TYPES:
+                raise ValueError(f"{lang}/mentions-gazetteer.tsv: bad type {typ!r} for {name!r}")
+            gaz[tuple(name.split())] = typ
+        labels = dict(cfg.get("labels", {}))
+        for label, typ in labels.items():
+            if typ and typ not in TYPES:
+                raise ValueError(f"{lang}/mentions.toml: label {label} maps to unknown type {typ!r}")
+        return cls(
+            labels=labels,
+            articles=frozenset(rules.get("articles", [])),
+            clitics=tuple(sorted(rules.get("clitics", []), key=len, reverse=True)),
+            demonym_prefixes=tuple(rules.get("demonym_prefixes", [])),
+            demonyms=frozenset(_lines(base.joinpath(rules.get("demonyms", "mentions-demonyms.txt")))),
+            gazetteer=gaz,
+            max_gazetteer_len=max((len(k) for k in gaz), default=0),
+        )
+
+    def is_demonym(self, word: str) -> bool:
+        if word in self.demonyms:
+            return True
+        for p in self.demonym_prefixes:
+            if word.startswith(p) and word[len(p):] in self.demonyms:
+                return True
+        return False
+
+    # -- spans are token ranges [i, j) with a type until the end ------------
+    def spans(self, doc) -> list[tuple[int, int, str]]:
+        out: dict[tuple[int, int], str] = {}
+        for ent in doc.ents:
+            typ = self.labels.get(ent.label_, "")
+            if not typ:
+                continue
+            i, j = ent.start, ent.end
+            while i < j and doc[i].text in self.articles:
+                i += 1
+            if i < j:
+                out[(i, j)] = typ
+        self._apply_gazetteer(doc, out)
+        self._apply_demonyms(doc, out)
+        return sorted((i, j, t) for (i, j), t in out.items())
+
+    def _apply_gazetteer(self, doc, out: dict) -> None:
+        if not self.gazetteer:
+            return
+        words = [t.text for t in doc]
+        n = len(words)
+        k = 0
+        while k < n:
+            hit = None
+            for length in range(min(self.max_gazetteer_len, n - k), 0, -1):
+                typ = self.gazetteer.get(tuple(words[k : k + length]))
+                if typ:
+                    hit = (k, k + length, typ)
+                    break
+            if hit is None:
+                k += 1
+                continue
+            i, j, typ = hit
+            overlapping = [s for s in out if s[0] < j and i < s[1]]
+            if any(s[0] <= i and j <= s[1] and (s[0], s[1]) != (i, j) for s in overlapping):
+                pass  # the model found a longer name around it: keep that whole
+            else:
+                for s in overlapping:
+                    del out[s]
+                out[(i, j)] = typ
+            k = j
+
+    def _apply_demonyms(self, doc, out: dict) -> None:
+        if not self.demonyms:
+            return
+        taken = {}
+        for (i, j) in out:
+            for k in range(i, j):
+                taken[k] = (i, j)
+        for tok in doc:
+            if not self.is_demonym(tok.text):
+                continue
+            span = taken.get(tok.i)
+            if span is None:
+                out[(tok.i, tok.i + 1)] = "MISC"
+            elif span == (tok.i, tok.i + 1):
+                out[span] = "MISC"
+
+    def mentions(self, doc) -> list[Mention]:
+        text = doc.text
+        result = []
+        for i, j, typ in self.spans(doc):
+            start = doc[i].idx
+            end = doc[j - 1].idx + len(doc[j - 1].text)
+            for c in self.clitics:
+                if text[start:end].endswith(c) and end - len(c) > start:
+                    end -= len(c)
+                    break
+            result.append(Mention(start=start, end=end, text=text[start:end], type=typ))
+        return result
+
+
+@register_stage("mentions")
+class MentionsStage:
+    """Fills ``article.mentions`` from ``article._doc`` (set by ``tokens``)."""
+
+    def __init__(self, lang: str, mode: str):
+        self.lang = lang
+        self.mode = mode
+        self.rules = MentionRules.load(lang)
+
+    def __call__(self, articles: list[Article]) -> None:
+        for article in articles:
+            doc = article._doc
+            if doc is None:
+                article.warnings.append("mentions: no tokens (the tokens stage did not run)")
+                continue
+            article.mentions = self.rules.mentions(doc)

@@ -1,0 +1,463 @@
+"""Places: every toponym resolved to a gazetteer entry with coordinates.
+
+Two parts:
+
+- :func:`resolve` is pure: given a text, toponym spans and the language, it
+  returns one :class:`~kroniek.document.Place` per span. Benchmarks call it
+  with gold spans.
+- :class:`PlacesStage` (stage ``places``) takes the article's LOC mentions
+  and adds gazetteer matches the NER missed where the evidence is strong
+  (a capitalised, known, unambiguous place name that is not a common word
+  and not part of a longer name), then calls :func:`resolve`.
+
+Disambiguation weighs, per candidate: its population or importance, its
+feature type (a country before a village), how the name is known (the
+place's own name, a name in the article's language, or one of the many
+GeoNames alternate names), the kind the phrase implies ("de regio rond
+Charkiv" → the oblast, "de stad Charkov" → the city; cue words are lexicon
+data per language), the document's other places (their countries, their
+admin regions, their distance), and the article language's home country.
+A name resolves once per document ("same name, same place"), except where a
+mention's own cue asks for another kind. A region named after its capital
+("Moskou", "Kiev") is the city unless a cue says region.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+from typing import Iterable, Optional, Sequence
+
+from ..document import Article, Place
+from .gazetteer import ALT, EN, LOCAL, NL, PRIMARY, WEAK, Candidate, Gazetteer, get_gazetteer, norm
+from .pipeline import register_stage
+
+LANG_FLAG = {"nl": NL, "en": EN}
+
+# Feature-type priors (added to log10 of population/importance).
+FT_PRIOR = {
+    "PCL": 3.0, "CONT": 1.0, "ADM1": 1.5, "RGN": 2.0, "WATER": 1.5, "ISL": 1.0, "SITE": 0.5,
+    "PPLC": 1.0, "PPL": 0.0, "ADM2": 0.0,
+}
+# Which cue kinds a feature type satisfies.
+CUE_FITS = {
+    "region": {"ADM1", "RGN", "ADM2"},
+    "county": {"ADM2"},
+    "city": {"PPL", "PPLC"},
+    "water": {"WATER"},
+    "island": {"ISL"},
+    "site": {"SITE"},
+    "country": {"PCL"},
+}
+MAX_CANDIDATES = 40
+
+
+# --- lexicon -------------------------------------------------------------------
+
+
+@dataclass
+class PlaceLexicon:
+    lang: str
+    before: list[tuple[str, str, float]] = field(default_factory=list)  # (pattern, kind, weight), longest first
+    after: list[tuple[str, str, float]] = field(default_factory=list)
+    suffix: list[tuple[str, str, float]] = field(default_factory=list)
+    genitive: list[str] = field(default_factory=list)
+    demonym: dict[str, str] = field(default_factory=dict)
+    home: dict[str, float] = field(default_factory=dict)
+    stop: set[str] = field(default_factory=set)
+
+
+@lru_cache(maxsize=None)
+def load_lexicon(lang: str) -> PlaceLexicon:
+    lex = PlaceLexicon(lang)
+    res = files("kroniek.nlp.lexicon").joinpath(lang, "places.tsv")
+    if not res.is_file():
+        return lex
+    lines = [ln for ln in res.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    for row in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE):
+        typ, pat, val = row["type"].strip(), row["pattern"].strip(), (row.get("value") or "").strip()
+        w = float(row.get("weight") or 1)
+        if typ in ("before", "after", "suffix"):
+            getattr(lex, typ).append((norm(pat), val, w))
+        elif typ == "genitive":
+            lex.genitive.append(pat)
+        elif typ == "demonym":
+            lex.demonym[norm(pat)] = val
+        elif typ == "home":
+            lex.home[pat] = w
+        elif typ == "stop":
+            lex.stop.add(norm(pat))
+    for lst in (lex.before, lex.after, lex.suffix):
+        lst.sort(key=lambda t: -len(t[0]))
+    return lex
+
+
+# --- geometry --------------------------------------------------------------------
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+# --- one mention -------------------------------------------------------------------
+
+
+@dataclass
+class _Mention:
+    start: int
+    end: int
+    text: str
+    key: str = ""  # the name it resolves by (same key, same place)
+    cue: Optional[str] = None  # kind implied by the phrase
+    cue_weight: float = 0.0
+    cands: list[tuple[Candidate, float]] = field(default_factory=list)  # (candidate, prior score)
+    pinned_cc: Optional[str] = None  # demonym: the country it names
+    choice: Optional[Candidate] = None
+
+
+_WORD_BEFORE = re.compile(r"[\w'’\-]+[\s,]*$")
+
+
+def _cue(text: str, start: int, end: int, lex: PlaceLexicon) -> tuple[Optional[str], float]:
+    before = norm(text[max(0, start - 40) : start])
+    after = norm(text[end : end + 25])
+    for pat, kind, w in lex.before:
+        if before == pat or before.endswith(" " + pat):
+            return kind, w
+    for pat, kind, w in lex.after:
+        if after == pat or after.startswith(pat + " ") or after.startswith(pat + ",") or after.startswith(pat + "."):
+            return kind, w
+    return None, 0.0
+
+
+def _forms(surface: str, lex: PlaceLexicon) -> list[tuple[str, Optional[str], float]]:
+    """Lookup forms of a span: (form, implied kind, penalty)."""
+    out = [(surface, None, 0.0)]
+    s = surface.strip()
+    low = s.lower()
+    for art in ("the ", "de ", "het "):
+        if low.startswith(art) and len(s) > len(art) + 1:
+            out.append((s[len(art):], None, 0.0))
+    for pat, kind, _w in lex.suffix:
+        # Donbas-regio, Donbasregio, Krim-schiereiland
+        k = norm(s)
+        if k.endswith(" " + pat):
+            out.append((s[: len(s) - len(pat)].rstrip(" -‐"), kind, 0.0))
+        elif k.endswith(pat) and len(k) > len(pat) + 3:
+            out.append((s[: len(s) - len(pat)], kind, 0.5))
+    for g in lex.genitive:
+        if s.endswith(g) and len(s) > len(g) + 2:
+            out.append((s[: len(s) - len(g)], None, 1.0))
+    return out
+
+
+def _prior(c: Candidate, lang_flag: int, lex: PlaceLexicon) -> float:
+    s = math.log10(max(c.pop, 1) + 10) + FT_PRIOR.get(c.ftype, 0.0)
+    f = c.flags
+    if f & (PRIMARY | LOCAL):
+        s += 1.5
+    if f & lang_flag:
+        s += 1.0
+    if f & WEAK and not f & (PRIMARY | LOCAL | ALT):
+        s -= 4.0
+    if c.cc and c.cc in lex.home:
+        s += lex.home[c.cc]
+    return s
+
+
+def _gather(m: _Mention, text: str, gaz: Gazetteer, lex: PlaceLexicon, lang_flag: int) -> None:
+    m.cue, m.cue_weight = _cue(text, m.start, m.end, lex)
+    dem = lex.demonym.get(norm(m.text))
+    if dem:
+        if len(dem) == 2 and dem.isupper():
+            m.pinned_cc = dem
+            cands = [c for c in _country_candidates(gaz, dem)]
+        else:
+            cands = list(gaz.candidates(dem))
+        m.key = "demonym:" + norm(dem)
+        m.cands = sorted(((c, _prior(c, lang_flag, lex)) for c in cands), key=lambda t: -t[1])[:MAX_CANDIDATES]
+        return
+    for form, kind, penalty in _forms(m.text, lex):
+        cands = gaz.candidates(form)
+        if cands:
+            m.key = norm(form)
+            if kind and not m.cue:
+                m.cue, m.cue_weight = kind, 1.0
+            scored = [(c, _prior(c, lang_flag, lex) - penalty) for c in cands]
+            scored.sort(key=lambda t: -t[1])
+            m.cands = scored[:MAX_CANDIDATES]
+            return
+    m.key = norm(m.text)
+
+
+def _country_candidates(gaz: Gazetteer, cc: str) -> list[Candidate]:
+    key = "cc:" + cc
+    hit = gaz._cache.get(key)
+    if hit is None:
+        r = gaz.con.execute(
+            "SELECT pid, gid, name, ftype, lat, lon, cc, admin1, pop, approx, 1 FROM place "
+            "WHERE cc = ? AND ftype = 'PCL' ORDER BY pop DESC LIMIT 1", (cc,)).fetchone()
+        hit = gaz._cache[key] = (Candidate(*r),) if r else ()
+    return list(hit)
+
+
+# --- the resolver ---------------------------------------------------------------------
+
+
+def _cue_bonus(c: Candidate, cue: Optional[str], weight: float) -> float:
+    if not cue:
+        return 0.0
+    if c.ftype in CUE_FITS.get(cue, ()):
+        return 6.0 * weight
+    if cue == "region" and c.ftype == "PCL":
+        return 0.0
+    return -1.5 * weight
+
+
+def _capital_rule(m: _Mention) -> dict[int, float]:
+    """A region named like a city inside it ("Moskou", "Kiev", "Charkiv")
+    yields to the city unless a cue asks for the region."""
+    out: dict[int, float] = {}
+    cities = [(c.cc, c.admin1) for c, _ in m.cands if c.ftype in ("PPL", "PPLC") and c.pop >= 50000]
+    if not cities:
+        return out
+    for c, _ in m.cands:
+        if c.ftype in ("ADM1", "ADM2") and (c.cc, c.admin1) in cities:
+            out[c.pid] = -3.0
+    return out
+
+
+def _km_fast(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Equirectangular distance: exact enough for the 50-400 km bands below."""
+    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    y = math.radians(lat2 - lat1)
+    return 6371.0 * math.sqrt(x * x + y * y)
+
+
+def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
+    groups: dict[str, list[_Mention]] = {}
+    for m in mentions:
+        if m.cands:
+            groups.setdefault(m.key, []).append(m)
+    if not groups:
+        return
+    keys = list(groups)
+    weights = {k: len(groups[k]) for k in keys}
+    # Per group: candidates with the prior, capital rule and cues summed over its mentions.
+    base: dict[str, dict[int, float]] = {}
+    byid: dict[int, Candidate] = {}
+    for k in keys:
+        ms = groups[k]
+        cap = _capital_rule(ms[0])
+        tot: dict[int, float] = {}
+        for m in ms:
+            for c, p in m.cands:
+                byid[c.pid] = c
+                tot[c.pid] = tot.get(c.pid, 0.0) + p + cap.get(c.pid, 0.0) + _cue_bonus(c, m.cue, m.cue_weight)
+        base[k] = tot
+    # Soft spatial evidence: which admin regions each group could lie in.
+    regions_of = {k: {(byid[pid].cc, byid[pid].admin1) for pid in base[k] if byid[pid].admin1} for k in keys}
+    n_other = max(len(keys) - 1, 1)
+
+    def pick(k: str, ctx: Optional[dict[str, Candidate]]) -> int:
+        tot = base[k]
+        n = len(groups[k])
+        if ctx is None:
+            return max(tot, key=lambda pid: (tot[pid], -pid))
+        others = [c for kk, c in ctx.items() if kk != k]
+        wsum = sum(weights[kk] for kk in ctx if kk != k) or 1
+        share: dict[str, float] = {}
+        for kk, c in ctx.items():
+            if kk != k and c.cc:
+                share[c.cc] = share.get(c.cc, 0.0) + weights[kk] / wsum
+        pts = [(o.lat, o.lon) for o in others if o.lat is not None and not o.approx]
+        best_pid, best_s = None, -1e18
+        ranked = sorted(tot, key=lambda pid: -tot[pid])[:15]
+        for pid in ranked:
+            c = byid[pid]
+            b = 3.0 * share.get(c.cc, 0.0) if c.cc else 0.0
+            if c.admin1 and c.ftype != "PCL":
+                sup = sum(1 for kk in keys if kk != k and (c.cc, c.admin1) in regions_of[kk])
+                b += 3.0 * sup / n_other
+            if pts and c.lat is not None and not c.approx:
+                d = min(_km_fast(c.lat, c.lon, la, lo) for la, lo in pts)
+                b += 2.0 if d < 50 else 1.5 if d < 150 else 0.7 if d < 400 else 0.0
+            s = tot[pid] + b * n
+            if s > best_s or (s == best_s and pid < best_pid):
+                best_pid, best_s = pid, s
+        return best_pid
+
+    picks = {k: byid[pick(k, None)] for k in keys}
+    if len(keys) > 1:
+        for _ in range(2):
+            picks = {k: byid[pick(k, picks)] for k in keys}
+    for k in keys:
+        for m in groups[k]:
+            choice = picks[k]
+            if m.cue and choice.ftype not in CUE_FITS.get(m.cue, ()) and not (m.cue == "region" and choice.ftype == "PCL"):
+                fitting = [(c, p) for c, p in m.cands if c.ftype in CUE_FITS.get(m.cue, ())]
+                if fitting:
+                    choice = max(fitting, key=lambda t: t[1])[0]
+            m.choice = choice
+
+
+def _to_place(m: _Mention, mentions: list[_Mention]) -> Place:
+    c = m.choice
+    if c is None:
+        return Place(start=m.start, end=m.end, text=m.text, name=None, kind="other")
+    lat, lon = c.lat, c.lon
+    if c.approx:
+        # A county: the point of the article's places in its state, else the state's.
+        near = [o.choice for o in mentions if o.choice is not None and o.choice.cc == c.cc
+                and o.choice.admin1 == c.admin1 and o.choice.ftype in ("PPL", "PPLC") and not o.choice.approx]
+        if near:
+            lat = sum(o.lat for o in near) / len(near)
+            lon = sum(o.lon for o in near) / len(near)
+    return Place(
+        start=m.start, end=m.end, text=m.text, name=c.name, kind=c.kind,
+        lat=round(lat, 4) if lat is not None else None, lon=round(lon, 4) if lon is not None else None,
+        country=c.cc, geonames_id=c.gid,
+    )
+
+
+def resolve(text: str, spans: Sequence[tuple[int, int]], lang: str = "en",
+            gazetteer: Optional[Gazetteer] = None) -> list[Place]:
+    """Resolve toponym spans (start, end) of one document to places, in order.
+
+    Pure given the gazetteer: the same text, spans and language give the same
+    places. A span with no candidate comes back with null coordinates.
+    """
+    gaz = gazetteer or get_gazetteer()
+    lex = load_lexicon(lang)
+    flag = LANG_FLAG.get(lang, 0)
+    mentions = [_Mention(s, e, text[s:e]) for s, e in spans]
+    for m in mentions:
+        _gather(m, text, gaz, lex, flag)
+    _resolve_mentions(mentions, lang)
+    return [_to_place(m, mentions) for m in mentions]
+
+
+# --- finding toponyms the NER missed -------------------------------------------------
+
+_CAP_TOKEN = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁІЇЄҐ]\w*(?:['’\-]\w+)*", re.UNICODE)
+_TOKEN = re.compile(r"\w+(?:['’\-]\w+)*|[^\w\s]", re.UNICODE)
+_CONNECT = {"van", "de", "der", "den", "aan", "of", "the", "la", "le", "del", "am", "op", "upon", "on"}
+STRONG_FTYPES = {"PCL", "CONT", "ADM1", "RGN", "WATER", "ISL"}
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in " \t\"'‘“„«(":
+        i -= 1
+    return i < 0 or text[i] in ".!?\n:;•"
+
+
+def gazetteer_matches(text: str, lang: str, taken: Sequence[tuple[int, int]] = (),
+                      gazetteer: Optional[Gazetteer] = None) -> list[tuple[int, int]]:
+    """Spans of known place names in the text, where the evidence is strong.
+
+    Strong: capitalised; a country, region, sea, island or a city of 100,000+
+    (or one known by its name in this language); the name is the place's own
+    or a language-specific one (not only a GeoNames alternate name); not a
+    stop word for the language, not lower-case elsewhere in the text, not the
+    start of a sentence unless a country or region, and not glued to other
+    capitalised words (Washington Post, Paris Hilton).
+    """
+    gaz = gazetteer or get_gazetteer()
+    lex = load_lexicon(lang)
+    flag = LANG_FLAG.get(lang, 0)
+    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    taken_sorted = sorted(taken)
+    lower_words = None
+    out: list[tuple[int, int]] = []
+
+    def overlaps(s: int, e: int) -> bool:
+        return any(ts < e and s < te for ts, te in taken_sorted) or any(os_ < e and s < oe for os_, oe in out)
+
+    i = 0
+    n = len(tokens)
+    maxw = min(gaz.max_words, 5)
+    while i < n:
+        s0, e0 = tokens[i]
+        if not _CAP_TOKEN.match(text, s0) or _CAP_TOKEN.match(text, s0).end() < e0:
+            i += 1
+            continue
+        matched = False
+        for w in range(maxw, 0, -1):
+            j = i + w - 1
+            if j >= n:
+                continue
+            s, e = s0, tokens[j][1]
+            last = text[tokens[j][0]:e]
+            if not last[:1].isupper():
+                continue
+            surface = text[s:e]
+            key = norm(surface)
+            if key in lex.stop or len(key) < 3:
+                continue
+            cands = gaz.candidates(surface)
+            if not cands:
+                continue
+            strong = [c for c in cands if c.flags & (PRIMARY | LOCAL) and (
+                c.ftype in STRONG_FTYPES or (c.ftype in ("PPL", "PPLC") and (c.pop >= 100_000 or c.flags & flag)))]
+            if not strong:
+                continue
+            initial = _sentence_initial(text, s)
+            if initial and w == 1 and not any(c.ftype in ("PCL", "RGN", "CONT") for c in strong):
+                continue
+            # Glued to a longer capitalised name?
+            if j + 1 < n and _CAP_TOKEN.match(text, tokens[j + 1][0]) and text[e:tokens[j + 1][0]] in (" ", "-"):
+                continue
+            if i > 0 and not initial and _CAP_TOKEN.match(text, tokens[i - 1][0]) and text[tokens[i - 1][1]:s] == " ":
+                continue
+            if w == 1:
+                if lower_words is None:
+                    lower_words = {norm(t) for t in re.findall(r"\b[a-zà-ÿ][\w'’\-]*", text)}
+                if key in lower_words:
+                    continue
+            if overlaps(s, e):
+                continue
+            out.append((s, e))
+            i = j + 1
+            matched = True
+            break
+        if not matched:
+            i += 1
+    return out
+
+
+# --- the stage -------------------------------------------------------------------------
+
+
+@register_stage("places")
+class PlacesStage:
+    """Fill ``article.places`` from LOC mentions plus strong gazetteer matches."""
+
+    def __init__(self, lang: str, mode: str):
+        self.lang = lang
+        self.mode = mode
+        self.gaz = get_gazetteer()
+        load_lexicon(lang)
+
+    def __call__(self, articles: list[Article]) -> None:
+        for a in articles:
+            lang = a.language if a.language in ("nl", "en") else self.lang
+            a.places = self.places_for(a, lang)
+
+    def places_for(self, article: Article, lang: str) -> list[Place]:
+        text = article.text
+        loc = [(m.start, m.end) for m in article.mentions if m.type == "LOC"]
+        other = [(m.start, m.end) for m in article.mentions if m.type != "LOC"]
+        extra = gazetteer_matches(text, lang, taken=loc + other, gazetteer=self.gaz)
+        spans = sorted(set(loc) | set(extra))
+        lex = load_lexicon(lang)
+        spans = [sp for sp in spans if norm(text[sp[0]:sp[1]]) not in lex.stop]
+        # A LOC with no gazetteer candidate stays, with null coordinates.
+        return resolve(text, spans, lang, gazetteer=self.gaz)

@@ -1,0 +1,1327 @@
+"""Quotes and attribution: who said what, with the speaker resolved.
+
+The engine is language-independent; what a language says (reporting verbs,
+pronouns, speaker descriptions, hearsay markers, quotation-mark pairs) lives
+in ``lexicon/<lang>/quotes.toml``. German is a new table, not new code.
+
+What it finds
+-------------
+* ``direct``: text between quotation marks of every style the table lists
+  (“…”, „…”, "…", ‘…’, '…', «…»). A quote left open at a paragraph end ends
+  there; the next paragraph's quote continues it (same speaker). A quote
+  interrupted by its attribution (“A”, zei hij, “B”) gives two quotes with
+  one speaker. A colon introduction (``Rutte: 'Wij ...'``, ``Hij zei: "..."``)
+  and a frame after the quote (``"...", aldus het ISW`` / ``"...," he said``)
+  are both read. A short quoted fragment without an attribution in its
+  sentence is a scare quote or a title and is skipped; one inside a
+  reporting frame (``noemde het „nucleaire chantage”``) is a quote.
+* ``indirect``: a reporting verb with a clause (``X zei dat ...``,
+  ``X told reporters that ...``); the content is the clause without the
+  complementiser and the final punctuation. Preposed content
+  (``..., zegt X.`` / ``..., he said.``) is the part before the cue.
+  ``Dat meldt X.`` takes the preceding sentence.
+* ``according_to``: ``volgens X ...``, ``..., aldus X``, ``according to X``.
+  An interrupting ``volgens X`` gives the whole clause.
+* Unattributed hearsay (``Het Kremlin zou ... hebben``) when the table asks
+  for it: speaker null, cue the marker, ``hearsay`` true.
+
+Every quote whose clause or frame carries a hearsay marker (``zou``,
+``naar verluidt``, ``reportedly``) has ``hearsay`` true. Nested attribution
+(``ISW says that the Kremlin claims ...``) gives both quotes.
+
+Speakers
+--------
+The speaker is a span of the text (a mention, pronoun or description) plus
+the best canonical ``name``: a surname gets the fullest name in the text
+that ends with it, an acronym its expansion ("Institute for the Study of War
+(ISW)"), a pronoun the nearest compatible named person/organisation before
+it (same sentence, then earlier sentences left to right, the subject first),
+a description (``de minister``) the name it was introduced with
+(``minister Kuleba``) or else itself. Nothing found: speaker null.
+
+It reads what the earlier stages left: the parse (subject and clausal
+complement of the cue verb) and POS when the spaCy pipeline has them, the
+``mentions`` layer (or the Doc's entities) for names and their types. Without
+them it falls back to tokens, punctuation and the tables (capitalised word
+sequences as names, the table's stop words as phrase boundaries).
+
+Speed: one pass over tokens with set lookups; no per-token regex.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+from typing import Iterable, Optional
+
+from ..document import Article, Quote, Span, Speaker
+from .pipeline import register_stage
+
+# --- the table ----------------------------------------------------------------
+
+
+@dataclass
+class Lexicon:
+    lang: str
+    cues: dict[str, list[tuple[tuple[str, ...], str, bool]]]  # first word -> [(rest, lemma, weak)]
+    comps: frozenset[str]
+    max_gap: int
+    dets: frozenset[str]
+    np_links: frozenset[str]
+    np_stop: frozenset[str]
+    adverbials: frozenset[str]
+    function_words: frozenset[str]
+    locative: frozenset[str]
+    conditional: frozenset[str]
+    according: list[tuple[str, ...]]
+    postposed: frozenset[str]
+    pronouns: dict[str, frozenset[str]]
+    singular: frozenset[str]
+    descriptions: dict[str, str]
+    hearsay_words: frozenset[str]
+    hearsay_phrases: list[tuple[str, ...]]
+    marks: dict[str, tuple[str, ...]]
+    emit_hearsay: bool
+    min_free_words: int
+    speaker_extent: str
+    honorifics: frozenset[str]
+    all_marks: str = ""
+    closers: frozenset[str] = frozenset()
+
+
+def _words(phrase: str) -> tuple[str, ...]:
+    return tuple(phrase.lower().split())
+
+
+@lru_cache(maxsize=None)
+def load_lexicon(lang: str) -> Optional[Lexicon]:
+    """The table for a language, or None when the language has none."""
+    res = files("kroniek.nlp.lexicon").joinpath(lang, "quotes.toml")
+    if not res.is_file():
+        return None
+    with res.open("rb") as fh:
+        t = tomllib.load(fh)
+    s = t.get("settings", {})
+    cues: dict[str, list] = {}
+    for weak, table in ((False, t.get("cues", {})), (True, t.get("cues_weak", {}))):
+        for lemma, forms in table.items():
+            for form in forms:
+                w = _words(form)
+                cues.setdefault(w[0], []).append((w[1:], lemma, weak))
+    for k in cues:  # longer forms first
+        cues[k].sort(key=lambda e: -len(e[0]))
+    marks = {k: tuple(v) for k, v in t.get("quote_marks", {}).items()}
+    closers = frozenset(c for v in marks.values() for c in v)
+    lex = Lexicon(
+        lang=lang,
+        cues=cues,
+        comps=frozenset(s.get("complementizers", [])),
+        max_gap=int(s.get("max_gap", 8)),
+        dets=frozenset(s.get("determiners", [])),
+        np_links=frozenset(s.get("np_links", [])),
+        np_stop=frozenset(s.get("np_stop", [])),
+        adverbials=frozenset(s.get("adverbials", [])),
+        function_words=frozenset(s.get("function_words", [])),
+        locative=frozenset(s.get("locative", [])),
+        conditional=frozenset(s.get("conditional", [])),
+        according=[_words(p) for p in t.get("according_to", {}).get("phrases", [])],
+        postposed=frozenset(w.lower() for w in t.get("postposed", {}).get("words", [])),
+        pronouns={k.lower(): frozenset(v) for k, v in t.get("pronouns", {}).items()},
+        singular=frozenset(t.get("pronoun_number", {}).get("singular", [])),
+        descriptions={k.lower(): v for k, v in t.get("descriptions", {}).items()},
+        hearsay_words=frozenset(t.get("hearsay", {}).get("words", [])),
+        hearsay_phrases=[_words(p) for p in t.get("hearsay", {}).get("phrases", [])],
+        marks=marks,
+        emit_hearsay=bool(s.get("emit_unattributed_hearsay", False)),
+        min_free_words=int(s.get("min_free_quote_words", 4)),
+        speaker_extent=s.get("speaker_extent", "mention"),
+        honorifics=frozenset(s.get("honorifics", [])),
+    )
+    lex.all_marks = "".join(sorted(set(marks) | closers))
+    lex.closers = closers
+    return lex
+
+
+# --- tokens, sentences, names -----------------------------------------------
+
+_TOKEN_RE = re.compile(r"\w+(?:[-'’.]\w+)*\.?|[^\w\s]", re.UNICODE)
+_ABBREV_DOT = re.compile(r"^(?:[A-Z]|Mr|Mrs|Ms|Dr|Sen|Gov|Rep|St|Jr|Sr|Gen|Lt|Col|Prof|dhr|mevr|drs|ir|mr|prof)\.$")
+
+
+@dataclass(slots=True)
+class Tok:
+    i: int
+    start: int
+    end: int
+    text: str
+    low: str
+    pos: str = ""
+    dep: str = ""
+    head: int = -1
+    sent: int = 0
+    cap: bool = False
+    punct: bool = False
+
+
+@dataclass(slots=True)
+class Name:
+    start: int  # chars
+    end: int
+    text: str
+    type: Optional[str]
+    t0: int  # tokens
+    t1: int
+
+
+@dataclass
+class Ctx:
+    text: str
+    lex: Lexicon
+    toks: list[Tok]
+    starts: list[int]
+    sents: list[tuple[int, int]]  # token ranges
+    paras: list[int]  # char offsets of paragraph starts
+    names: list[Name]
+    name_at: dict[int, Name]  # token -> name covering it
+    acronyms: dict[str, str]
+    has_dep: bool
+    has_pos: bool
+    quotes: list[Quote] = field(default_factory=list)
+
+
+def _tokens_from_doc(doc) -> tuple[list[Tok], list[tuple[int, int]], bool, bool]:
+    has_dep = doc.has_annotation("DEP")
+    has_pos = doc.has_annotation("POS") or doc.has_annotation("TAG")
+    toks: list[Tok] = []
+    remap: dict[int, int] = {}
+    for t in doc:
+        if t.is_space:
+            continue
+        remap[t.i] = len(toks)
+        s = t.text
+        toks.append(
+            Tok(len(toks), t.idx, t.idx + len(s), s, s.lower(), t.pos_ if has_pos else "",
+                t.dep_ if has_dep else "", t.head.i if has_dep else -1, 0, s[:1].isupper(),
+                t.is_punct)
+        )
+    if has_dep:
+        for tk in toks:
+            tk.head = remap.get(tk.head, tk.i)
+    sents: list[tuple[int, int]] = []
+    if doc.has_annotation("SENT_START") or has_dep:
+        for sp in doc.sents:
+            a = b = None
+            for t in sp:
+                if t.i in remap:
+                    if a is None:
+                        a = remap[t.i]
+                    b = remap[t.i] + 1
+            if a is not None:
+                sents.append((a, b))
+    else:
+        sents = _rule_sents(toks)
+    return toks, sents, has_dep, has_pos
+
+
+def _tokens_from_text(text: str) -> list[Tok]:
+    toks = []
+    for m in _TOKEN_RE.finditer(text):
+        s = m.group()
+        if s.endswith(".") and len(s) > 1 and not _ABBREV_DOT.match(s):
+            toks.append(Tok(len(toks), m.start(), m.end() - 1, s[:-1], s[:-1].lower(), cap=s[:1].isupper()))
+            toks.append(Tok(len(toks), m.end() - 1, m.end(), ".", ".", punct=True))
+            continue
+        toks.append(Tok(len(toks), m.start(), m.end(), s, s.lower(), cap=s[:1].isupper(),
+                        punct=not (s[0].isalnum() or s[0] == "_")))
+    return toks
+
+
+def _rule_sents(toks: list[Tok]) -> list[tuple[int, int]]:
+    sents, a = [], 0
+    for k, t in enumerate(toks):
+        if t.text in ".!?" and t.punct:
+            nxt = toks[k + 1] if k + 1 < len(toks) else None
+            if nxt is None or nxt.cap or nxt.text in "“„\"‘'«":
+                sents.append((a, k + 1))
+                a = k + 1
+    if a < len(toks):
+        sents.append((a, len(toks)))
+    return sents
+
+
+_ACRO = re.compile(r"\(\s*([A-Z][A-Za-z&]{1,9})\s*\)")
+_TYPE_MAP = {"PERSON": "PER", "PER": "PER", "ORG": "ORG", "NORP": "MISC", "GPE": "LOC", "LOC": "LOC",
+             "FAC": "ORG", "MISC": "MISC"}
+
+
+def _build_names(text: str, toks: list[Tok], sents, mentions, doc, lex: Lexicon) -> list[Name]:
+    starts = [t.start for t in toks]
+
+    def tok_range(a: int, b: int) -> tuple[int, int]:
+        t0 = max(0, bisect_right(starts, a) - 1)
+        t1 = max(t0 + 1, bisect_right(starts, b - 1))
+        return t0, t1
+
+    names: list[Name] = []
+    if mentions:
+        for m in mentions:
+            t0, t1 = tok_range(m.start, m.end)
+            names.append(Name(m.start, m.end, m.text, m.type, t0, t1))
+        return names
+    if doc is not None and doc.has_annotation("ENT_IOB"):
+        for e in doc.ents:
+            typ = _TYPE_MAP.get(e.label_)
+            if typ is None:
+                continue
+            a, b = e.start_char, e.end_char
+            # "the Pentagon": the article is not part of the name
+            t0, t1 = tok_range(a, b)
+            if toks[t0].low in lex.dets and t1 - t0 > 1:
+                t0 += 1
+                a = toks[t0].start
+            names.append(Name(a, b, text[a:b], typ, t0, t1))
+        if names:
+            return names
+    # fallback: capitalised word sequences
+    sent_first = {a for a, _ in sents}
+    capset = {t.text for k, t in enumerate(toks) if t.cap and k not in sent_first}
+    k, n = 0, len(toks)
+    while k < n:
+        t = toks[k]
+        if not t.cap or t.punct or t.low in lex.pronouns or (k in sent_first and t.low in lex.function_words):
+            k += 1
+            continue
+        if k in sent_first and t.text not in capset and not (k + 1 < n and toks[k + 1].cap and not toks[k + 1].punct):
+            k += 1
+            continue
+        j = k + 1
+        while j < n:
+            u = toks[j]
+            if u.cap and not u.punct and u.low not in lex.pronouns:
+                j += 1
+            elif u.low in lex.np_links or u.low in ("the", "of", "for", "de", "der", "den", "and"):
+                # a link word only inside a name: the next token must be capitalised
+                if j + 1 < n and toks[j + 1].cap and not toks[j + 1].punct and toks[j + 1].start - u.end <= 1:
+                    j += 1
+                else:
+                    break
+            else:
+                break
+        while j > k + 1 and not toks[j - 1].cap:
+            j -= 1
+        names.append(Name(toks[k].start, toks[j - 1].end, text[toks[k].start:toks[j - 1].end], None, k, j))
+        k = j
+    return names
+
+
+def _acronyms(text: str, names: list[Name]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for m in _ACRO.finditer(text):
+        acro = m.group(1)
+        before = text[max(0, m.start() - 120):m.start()].rstrip()
+        words = before.split()
+        letters = [c for c in acro if c.isupper()]
+        # the shortest-to-longest suffix of capitalised words whose initials spell it
+        for k in range(len(words) - 1, max(-1, len(words) - 12), -1):
+            cand = words[k:]
+            initials = [w[0] for w in cand if w[:1].isupper()]
+            if initials == letters and cand[0][:1].isupper():
+                out[acro] = " ".join(cand)
+                break
+    return out
+
+
+# --- the extractor ------------------------------------------------------------
+
+
+def extract(text: str, doc=None, mentions=None, lang: str = "nl") -> list[Quote]:
+    lex = load_lexicon(lang)
+    if lex is None or not text.strip():
+        return []
+    if doc is not None:
+        toks, sents, has_dep, has_pos = _tokens_from_doc(doc)
+    else:
+        toks = _tokens_from_text(text)
+        sents = _rule_sents(toks)
+        has_dep = has_pos = False
+    if not toks:
+        return []
+    for si, (a, b) in enumerate(sents):
+        for k in range(a, b):
+            toks[k].sent = si
+    paras = [0] + [m.end() for m in re.finditer(r"\n\s*", text)]
+    names = _build_names(text, toks, sents, mentions, doc, lex)
+    name_at: dict[int, Name] = {}
+    for nm in names:
+        for k in range(nm.t0, nm.t1):
+            name_at[k] = nm
+    ctx = Ctx(text, lex, toks, [t.start for t in toks], sents, paras, names, name_at,
+              _acronyms(text, names), has_dep, has_pos)
+    _Extractor(ctx).run()
+    return ctx.quotes
+
+
+class _Extractor:
+    def __init__(self, ctx: Ctx):
+        self.c = ctx
+        self.lex = ctx.lex
+        self.toks = ctx.toks
+        self.text = ctx.text
+        self.out: list[tuple[Quote, tuple]] = []
+        self.covered_direct: list[tuple[int, int, Optional[Speaker]]] = []
+        self.frames: set[int] = set()  # cue tokens already used by a direct quote
+
+    # -- helpers ----------------------------------------------------------------
+
+    def tok_at(self, char: int) -> int:
+        return max(0, bisect_right(self.c.starts, char) - 1)
+
+    def para_of(self, char: int) -> int:
+        return bisect_right(self.c.paras, char) - 1
+
+    def span(self, a: int, b: int) -> Span:
+        return Span(start=a, end=b, text=self.text[a:b])
+
+    def cue_at(self, k: int, lim: int) -> Optional[tuple[int, int, str, bool]]:
+        """A cue starting at token k: (first token, last token + 1, lemma, weak)."""
+        t = self.toks[k]
+        entries = self.lex.cues.get(t.low)
+        if not entries:
+            return None
+        for rest, lemma, weak in entries:
+            if not rest:
+                return (k, k + 1, lemma, weak)
+            # contiguous particles, or particles later in the clause (separable verbs)
+            j, ok = k + 1, True
+            for w in rest:
+                while j < lim and self.toks[j].low != w and not self.toks[j].punct and j - k <= self.lex.max_gap:
+                    j += 1
+                if j < lim and self.toks[j].low == w:
+                    j += 1
+                else:
+                    ok = False
+                    break
+            if ok:
+                contiguous = j - k == len(rest) + 1
+                return (k, j if contiguous else k + 1, lemma, weak)
+        return None
+
+    def sent_range(self, k: int) -> tuple[int, int]:
+        return self.c.sents[self.toks[k].sent]
+
+    def is_verbish(self, k: int) -> bool:
+        t = self.toks[k]
+        if self.c.has_pos:
+            return t.pos in ("VERB", "AUX")
+        return t.low in self.lex.np_stop and t.low not in self.lex.np_links
+
+    # -- speaker phrases -----------------------------------------------------
+
+    def np_right(self, k: int, lim: int) -> tuple[int, int]:
+        """The noun phrase that starts at token k: (k, end)."""
+        toks, lex = self.toks, self.lex
+        j = k
+        seen_head = False
+        while j < lim:
+            t = toks[j]
+            if t.punct:
+                if t.text in ("-", "’", "'") and j + 1 < lim and not toks[j + 1].punct:
+                    j += 1
+                    continue
+                if t.text == "(" and j + 1 < lim and toks[j + 1].cap:  # "(ISW)", "(R-IN)"
+                    e = j + 1
+                    while e < lim and toks[e].text != ")" and e - j < 6:
+                        e += 1
+                    if e < lim and toks[e].text == ")":
+                        j = e + 1
+                        continue
+                break
+            if j in self.c.name_at:
+                j = max(j + 1, self.c.name_at[j].t1)
+                seen_head = True
+                continue
+            if t.low in lex.np_links and j > k and j + 1 < lim and not toks[j + 1].punct:
+                j += 1
+                continue
+            if j > k and t.low in lex.dets and toks[j - 1].low in lex.np_links:
+                j += 1
+                continue
+            if self.c.has_pos:
+                if t.pos in ("DET", "ADJ", "NOUN", "PROPN", "NUM") or (t.pos == "PRON" and j == k):
+                    seen_head = seen_head or t.pos in ("NOUN", "PROPN", "PRON")
+                    j += 1
+                    if t.pos == "PRON" and j == k + 1:
+                        break
+                    continue
+                break
+            if t.low in lex.comps or (t.low in lex.np_stop and not (j == k and t.low in lex.dets)):
+                break
+            if t.low in lex.cues and j > k:
+                break
+            if t.low in lex.pronouns:
+                if j == k:
+                    j += 1
+                break
+            if seen_head and not t.cap and toks[j - 1].cap:
+                break  # a lower-case word after a name ends the phrase
+            j += 1
+            if t.low in lex.descriptions or t.cap:
+                seen_head = True
+            if j - k >= 8:
+                break
+        return (k, j)
+
+    def _unused_np_left(self, k: int, lo: int) -> tuple[int, int]:
+        """The subject phrase that ends just before token k (walking left to a boundary)."""
+        toks, lex = self.toks, self.lex
+        if self.c.has_dep:
+            for t in toks[lo:k + 1]:
+                pass
+        j = k
+        while j > lo:
+            t = toks[j - 1]
+            if t.punct and t.text not in ("-", "’", "'", ")", "("):
+                break
+            if t.low in lex.comps or t.low in ("en", "maar", "and", "but", "want", "of", "or"):
+                break
+            if t.low in lex.np_stop and t.low not in lex.dets and t.low not in lex.np_links and j - 1 not in self.c.name_at:
+                # adverbs between subject and verb ("Rusland heeft ook gezegd")
+                if j == k:
+                    k -= 1
+                    j -= 1
+                    continue
+                break
+            j -= 1
+        return (j, k)
+
+    def speaker_from(self, a: int, b: int, cue_tok: int) -> Optional[Speaker]:
+        """The speaker inside the phrase toks[a:b]."""
+        if a >= b:
+            return None
+        toks, lex = self.toks, self.lex
+        # trim determiners / adverbs at the start and punctuation at the end
+        while a < b and (toks[a].punct or toks[a].low in lex.adverbials and a not in self.c.name_at
+                         and toks[a].low not in lex.pronouns and toks[a].low not in lex.descriptions):
+            a += 1
+        while b > a and toks[b - 1].punct and toks[b - 1].text != ")":
+            b -= 1
+        if a >= b:
+            return None
+        names_in = []
+        seen = set()
+        for k in range(a, b):
+            nm = self.c.name_at.get(k)
+            if nm is not None and id(nm) not in seen:
+                seen.add(id(nm))
+                names_in.append(nm)
+        first = toks[a]
+        # a pronoun
+        if first.low in lex.pronouns and b - a == 1:
+            return self.resolve_pronoun(a, cue_tok)
+        if first.low in lex.pronouns and first.low not in lex.dets:
+            return self.resolve_pronoun(a, cue_tok)
+        # the phrase's head: first non-determiner word
+        h = a
+        while h < b and (toks[h].low in lex.dets or toks[h].low in ("’s", "'s")):
+            h += 1
+        if h >= b:
+            return None
+        per = [nm for nm in names_in if nm.type == "PER"]
+        desc_k = None
+        for k in range(h, b):
+            if toks[k].low in lex.descriptions and k not in self.c.name_at:
+                desc_k = k
+                break
+            if toks[k].low in lex.np_links:
+                break
+        phrase_mode = lex.speaker_extent == "phrase"
+        if per:
+            nm = per[0]
+        elif names_in and (desc_k is None or names_in[0].t0 < desc_k):
+            nm = names_in[0]
+            # "Clinton's campaign" / "het Russische ministerie": the name modifies a description
+            if desc_k is not None and nm.t1 <= desc_k:
+                nm = None
+        else:
+            nm = None
+        if phrase_mode:
+            s, e = toks[a].start, toks[b - 1].end
+            name = self.canonical(nm) if nm else self.describe(h, b)
+            if nm is None and desc_k is not None:
+                name = self.title_antecedent(desc_k, a) or name
+            if nm is None and desc_k is None and not names_in:
+                if not any(t.cap or t.low in lex.descriptions for t in toks[h:b]) and b - h > 4:
+                    return None
+            return Speaker(start=s, end=e, text=self.text[s:e], name=name)
+        if nm is not None:
+            s, e = nm.start, nm.end
+            # honorifics ("Mr. Obama") are part of the mention in some conventions
+            if nm.t0 > 0 and toks[nm.t0 - 1].low in lex.honorifics:
+                s = toks[nm.t0 - 1].start
+            return Speaker(start=s, end=e, text=self.text[s:e], name=self.canonical(nm))
+        if desc_k is not None or b - h <= 5:
+            # a description: "minister van Defensie", "43-jarige moeder"
+            e = b
+            # cut a trailing apposition or relative clause
+            for k in range(h, b):
+                if toks[k].text == ",":
+                    e = k
+                    break
+            if e - h > 6:
+                e = h + 6
+            s_, e_ = toks[h].start, toks[e - 1].end
+            name = self.title_antecedent(desc_k, a) if desc_k is not None else None
+            return Speaker(start=s_, end=e_, text=self.text[s_:e_], name=name or self.text[s_:e_])
+        return None
+
+    def describe(self, h: int, b: int) -> str:
+        s, e = self.toks[h].start, self.toks[b - 1].end
+        return self.text[s:e]
+
+    def canonical(self, nm: Name) -> str:
+        t = nm.text.strip()
+        if t in self.c.acronyms:
+            return self.c.acronyms[t]
+        for full, short in ((v, k) for k, v in self.c.acronyms.items()):
+            if t == full:
+                return full
+        words = t.split()
+        best = t
+        if nm.type not in ("LOC", "MISC"):
+            for other in self.c.names:
+                if other.type is not None and nm.type is not None and other.type != nm.type:
+                    continue
+                ow = other.text.split()
+                if len(ow) > len(best.split()) and ow[-len(words):] == words:
+                    best = other.text
+        if best.endswith(("’s", "'s")):
+            best = best[:-2]
+        return best
+
+    def title_antecedent(self, desc_k: int, before: int) -> Optional[str]:
+        """The named person introduced with the same description noun ("minister Kuleba")."""
+        noun = self.toks[desc_k].low
+        toks = self.toks
+        best = None
+        for k in range(0, before):
+            if toks[k].low == noun:
+                for j in range(k + 1, min(len(toks), k + 5)):
+                    nm = self.c.name_at.get(j)
+                    if nm is not None and nm.type in ("PER", None) and toks[j].cap:
+                        best = self.canonical(nm)
+                        break
+                    if toks[j].punct and toks[j].text != ",":
+                        break
+                for j in range(k - 1, max(-1, k - 4), -1):
+                    if toks[j].text == ",":
+                        continue
+                    nm = self.c.name_at.get(j)
+                    if nm is not None and nm.type in ("PER", None):
+                        best = self.canonical(nm)
+                    break
+        return best
+
+    def resolve_pronoun(self, k: int, cue_tok: int) -> Optional[Speaker]:
+        t = self.toks[k]
+        allowed = self.lex.pronouns.get(t.low, frozenset())
+        ant = self.antecedent(k, allowed, t.low in self.lex.singular)
+        if ant is None:
+            return None
+        return Speaker(start=t.start, end=t.end, text=t.text, name=ant)
+
+    def compatible(self, nm: Name, allowed: frozenset[str]) -> bool:
+        if nm.type is not None:
+            return nm.type in allowed
+        k = nm.t0
+        prev = self.toks[k - 1].low if k > 0 else ""
+        if prev in self.lex.locative:
+            return False
+        return True
+
+    def antecedent(self, k: int, allowed: frozenset[str], singular: bool) -> Optional[str]:
+        """Nearest compatible name before token k: the recent speakers, then this
+        sentence before k, then earlier sentences left to right (subjects first)."""
+        si = self.toks[k].sent
+        a, _ = self.c.sents[si]
+        # recent quote speakers in this or the previous sentence
+        for q, _key in reversed(self.out):
+            if q.speaker is None or q.speaker.name is None:
+                continue
+            qs = self.toks[self.tok_at(q.speaker.start)].sent
+            if si - qs <= 1 and q.speaker.start < self.toks[k].start:
+                if self.name_type(q.speaker) in allowed or self.name_type(q.speaker) is None:
+                    return q.speaker.name
+            break
+        for nm in self.c.names:
+            if a <= nm.t0 < k and self.compatible(nm, allowed) and self.toks[nm.t0].low not in ("’s",):
+                return self.canonical(nm)
+        for sj in range(si - 1, max(-1, si - 6), -1):
+            sa, sb = self.c.sents[sj]
+            for nm in self.c.names:
+                if sa <= nm.t0 < sb and self.compatible(nm, allowed):
+                    # skip a genitive ("Poetins") and names in a locative phrase
+                    return self.canonical(nm)
+        return None
+
+    def name_type(self, sp: Speaker) -> Optional[str]:
+        for nm in self.c.names:
+            if nm.start <= sp.start < nm.end:
+                return nm.type
+        if sp.text.lower() in self.lex.pronouns:
+            return None
+        return None
+
+    def subject_of(self, cue: int, lo: int, hi: int, after_lim: int) -> Optional[tuple[int, int]]:
+        """Token range of the subject of the cue verb at `cue` inside [lo, hi)."""
+        toks, lex = self.toks, self.lex
+        if self.c.has_dep:
+            for t in toks[lo:hi]:
+                if t.head == cue and t.dep in ("nsubj", "nsubjpass", "nsubj:pass", "csubj") and t.i != cue:
+                    a, b = self.subtree(t.i, lo, hi)
+                    # cut relative clauses and appositions after a comma
+                    for j in range(t.i, b):
+                        if toks[j].text in (",", "—", "–") and j > t.i:
+                            b = j
+                            break
+                    return (a, b)
+        return self.subject_rule(cue, lo, hi, after_lim)
+
+    def clause_start(self, cue: int, lo: int) -> int:
+        toks, lex = self.toks, self.lex
+        cs = lo
+        for j in range(cue - 1, lo - 1, -1):
+            t = toks[j]
+            if t.text in (",", ";", ":", "(", "—", "–") or t.text in lex.closers:
+                cs = j + 1
+                break
+            if t.low in lex.coordinators and j + 1 < cue:
+                cs = j + 1
+                break
+        while cs < cue and toks[cs].punct:
+            cs += 1
+        return cs
+
+    def subject_rule(self, cue: int, lo: int, hi: int, after_lim: int) -> Optional[tuple[int, int]]:
+        """Without a parse: the first phrase of the clause, or (verb-first, after an
+        adverbial, 'Dat meldt X') the phrase right after the finite verb."""
+        toks, lex = self.toks, self.lex
+        cs = self.clause_start(cue, lo)
+        lim = max(cue + 1, min(after_lim, hi))
+        if cs >= cue:
+            a, b = self.np_right(cue + 1, lim)
+            return (a, b) if b > a else None
+        first = toks[cs]
+        inverted = (
+            (first.low in lex.adverbials or first.low in lex.np_stop and first.low not in lex.dets
+             and first.low not in lex.pronouns)
+            and cs not in self.c.name_at
+        ) or (first.low in lex.comps and cs + 1 == cue)
+        if not inverted and first.low in lex.dets and first.low in lex.comps and cs + 1 == cue:
+            inverted = True
+        if inverted:
+            # the phrase after the first finite verb of the clause
+            v = cs + 1
+            while v < cue and not self.is_verbish(v):
+                v += 1
+            a, b = self.np_right(v + 1, lim if v == cue else cue)
+            if b > a:
+                return (a, b)
+            return None
+        a, b = self.np_right(cs, cue)
+        return (a, b) if b > a else None
+
+    def subtree(self, k: int, lo: int, hi: int) -> tuple[int, int]:
+        a = b = k
+        changed = True
+        heads = {k}
+        # tokens whose head chain reaches k, within [lo, hi)
+        for j in range(lo, hi):
+            h, seen = j, 0
+            while h != k and self.toks[h].head != h and seen < 40:
+                h = self.toks[h].head
+                seen += 1
+            if h == k:
+                a, b = min(a, j), max(b, j)
+        return (a, b + 1)
+
+    # -- direct quotes ---------------------------------------------------------
+
+    def scan_marks(self) -> list[tuple[int, int, int, int, bool]]:
+        """(open mark, content start, content end, close mark end, closed) per direct quote."""
+        text, lex = self.text, self.lex
+        n = len(text)
+        out = []
+        i = 0
+        marks = lex.marks
+        while i < n:
+            ch = text[i]
+            if ch not in marks:
+                i += 1
+                continue
+            prev = text[i - 1] if i > 0 else " "
+            nxt = text[i + 1] if i + 1 < n else " "
+            opener = (prev.isspace() or prev in "([{—–-:/" or i == 0 or prev in lex.all_marks) and not nxt.isspace()
+            if ch in ("'", "’", "‘") and (text[i + 1:i + 3].lower() in ("s ", "t ", "n ") or nxt.isdigit()):
+                opener = False  # 's avonds, 't, 'n, '90
+            if not opener:
+                i += 1
+                continue
+            closers = marks[ch]
+            para_end = text.find("\n", i)
+            if para_end < 0:
+                para_end = n
+            j = i + 1
+            close = -1
+            while j < para_end:
+                c = text[j]
+                if c in closers:
+                    p, q = text[j - 1], (text[j + 1] if j + 1 < n else " ")
+                    closing = not p.isspace() and (not q.isalnum() or q in lex.all_marks)
+                    if closing:
+                        close = j
+                        break
+                j += 1
+            if close < 0:
+                if ch in ("'", "‘", "’") or para_end - i > 3000:
+                    i += 1
+                    continue
+                # open to the paragraph end: a paragraph-continuation quote
+                e = para_end
+                while e > i + 1 and text[e - 1].isspace():
+                    e -= 1
+                if e - (i + 1) >= 2:
+                    out.append((i, i + 1, e, e, False))
+                i = para_end
+                continue
+            a, b = i + 1, close
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if b > a:
+                out.append((i, a, b, close + 1, True))
+            i = close + 1
+        return out
+
+    def frame_after(self, close_end: int, sent_end_tok: int, next_open: int) -> Optional[tuple]:
+        """An attribution right after a quote: ', zei hij', ', aldus het ISW', '," he said'."""
+        toks, lex = self.toks, self.lex
+        k = self.tok_at(close_end)
+        if k < len(toks) and toks[k].start < close_end:
+            k += 1
+        lim = min(sent_end_tok, self.tok_at(next_open) if next_open >= 0 else len(toks))
+        if next_open >= 0:
+            while lim > k and toks[lim - 1].start >= next_open:
+                lim -= 1
+        while k < lim and toks[k].punct and toks[k].text in ",.—–-" and toks[k].text != ".":
+            k += 1
+        if k >= lim:
+            return None
+        # "aldus X" / "volgens X"
+        if toks[k].low in lex.postposed or self.according_at(k):
+            n_words = self.according_at(k) or 1
+            a, b = self.np_right(k + n_words, lim)
+            sp = self.speaker_from(a, b, k)
+            if sp is not None:
+                return (sp, self.span(toks[k].start, toks[k + n_words - 1].end), k, b)
+            return None
+        # cue verb then subject, or subject then cue, within a few tokens
+        for j in range(k, min(lim, k + 7)):
+            cue = self.cue_at(j, lim)
+            if cue is None:
+                continue
+            c0, c1, lemma, weak = cue
+            if weak:
+                return None
+            subj = None
+            if self.c.has_dep:
+                subj = self.subject_of(c0, k, lim, lim)
+            if subj is None:
+                if j > k:
+                    subj = (k, j)
+                else:
+                    subj = self.np_right(c1, lim)
+            sp = self.speaker_from(subj[0], subj[1], c0)
+            if sp is None:
+                return None
+            end_tok = max(subj[1], c1)
+            return (sp, self.span(toks[c0].start, toks[c1 - 1].end), c0, end_tok)
+        return None
+
+    def frame_before(self, open_char: int, sent_start_tok: int, prev_close: int) -> Optional[tuple]:
+        """An attribution before a quote: 'Rutte: ...', 'Hij zei: ...', 'Hij zei dat “...”',
+        'volgens X ... “...”', 'X noemde het „...”'."""
+        toks, lex = self.toks, self.lex
+        k = self.tok_at(open_char)  # the mark's token
+        if toks[k].start >= open_char and k > 0:
+            pass
+        lo = sent_start_tok
+        if prev_close >= 0:
+            while lo < k and toks[lo].start < prev_close:
+                lo += 1
+        if k <= lo:
+            return None
+        last = toks[k - 1]
+        # colon introduction
+        if last.text == ":":
+            for j in range(k - 2, lo - 1, -1):
+                cue = self.cue_at(j, k)
+                if cue is not None:
+                    subj = self.subject_of(j, lo, k - 1, k - 1)
+                    if subj:
+                        sp = self.speaker_from(subj[0], subj[1], j)
+                        if sp:
+                            return (sp, self.span(toks[cue[0]].start, toks[cue[1] - 1].end), j)
+            a, b = lo, k - 1
+            if 0 < b - a <= 6:
+                sp = self.speaker_from(a, b, k - 1)
+                if sp is not None:
+                    return (sp, self.span(last.start, last.end), k - 1)
+            return None
+        # a reporting frame earlier in the sentence
+        for j in range(k - 1, lo - 1, -1):
+            t = toks[j]
+            n_acc = self.according_at(j)
+            if n_acc:
+                a, b = self.np_right(j + n_acc, k)
+                sp = self.speaker_from(a, b, j)
+                if sp:
+                    return (sp, self.span(t.start, toks[j + n_acc - 1].end), j)
+                continue
+            cue = self.cue_at(j, k)
+            if cue is None:
+                continue
+            if cue[3]:  # weak cues do not frame a quoted fragment
+                continue
+            subj = self.subject_of(j, lo, k, k)
+            if subj is None:
+                continue
+            sp = self.speaker_from(subj[0], subj[1], j)
+            if sp is None:
+                continue
+            return (sp, self.span(toks[cue[0]].start, toks[cue[1] - 1].end), j)
+        return None
+
+    def according_at(self, k: int) -> int:
+        toks = self.toks
+        for ph in self.lex.according:
+            if toks[k].low == ph[0] and all(
+                k + m < len(toks) and toks[k + m].low == ph[m] for m in range(1, len(ph))
+            ):
+                return len(ph)
+        return 0
+
+    def direct_quotes(self) -> None:
+        toks, text, lex = self.toks, self.text, self.lex
+        found = self.scan_marks()
+        prev_speaker: Optional[Speaker] = None
+        prev_end_char = -1
+        prev_para = -1
+        prev_closed = True
+        prev_sent = -10
+        pending_next: Optional[tuple] = None  # speaker for a quote continued after an interruption
+        for idx, (o, a, b, close_end, closed) in enumerate(found):
+            ko = self.tok_at(o)
+            sa, sb = self.sent_range(self.tok_at(a) if a < len(text) else ko)
+            # the sentence that holds the closing mark
+            kc = self.tok_at(max(a, close_end - 1))
+            _, sb_close = self.sent_range(kc)
+            next_open = found[idx + 1][0] if idx + 1 < len(found) else -1
+            if next_open >= 0 and self.toks[self.tok_at(next_open)].sent != toks[kc].sent:
+                next_open_same = -1
+            else:
+                next_open_same = next_open
+            prev_close = found[idx - 1][3] if idx > 0 else -1
+            content_words = sum(1 for ch in re.finditer(r"\w+", text[a:b]))
+            para = self.para_of(o)
+            cue = speaker = None
+            cue_tok = None
+            continuation = False
+            fr = self.frame_after(close_end, sb_close, next_open_same) if closed else None
+            if fr is not None:
+                speaker, cue, cue_tok, end_tok = fr
+                # interrupted quote: the next quote right after the frame continues it
+                if next_open_same >= 0:
+                    gap = text[toks[end_tok - 1].end:next_open_same] if end_tok - 1 < len(toks) else ""
+                    if gap.strip() in ("", ",", ":", ".", ";", "—", "–"):
+                        pending_next = (speaker, next_open_same)
+            else:
+                fb = self.frame_before(o, self.c.sents[toks[ko].sent][0], prev_close)
+                if fb is not None:
+                    speaker, cue, cue_tok = fb
+                elif pending_next is not None and pending_next[1] == o:
+                    speaker, continuation = pending_next[0], True
+                elif prev_speaker is not None and (
+                    (not prev_closed and para == prev_para + 1 and text[o] in lex.marks)
+                    or (para == prev_para and toks[ko].sent - prev_sent <= 2)
+                    or (para == prev_para + 1 and toks[ko].sent - prev_sent <= 1)
+                ):
+                    speaker, continuation = prev_speaker, True
+                else:
+                    # the previous sentence ends with a colon introduction ("Hij zei:")
+                    if ko > 0 and toks[ko - 1].text == ":" and toks[ko - 1].sent != toks[ko].sent:
+                        fb = self.frame_before(o, self.c.sents[toks[ko - 1].sent][0], prev_close)
+                        if fb is not None:
+                            speaker, cue, cue_tok = fb
+            if pending_next is not None and pending_next[1] < o:
+                pending_next = None
+            if speaker is None and cue is None:
+                # an unattributed fragment: a scare quote or a title unless it is speech
+                looks_like_speech = content_words >= lex.min_free_words and (
+                    text[b - 1] in ".!?…,;" or not closed or content_words >= 8)
+                starts_sentence = ko == sa or toks[ko - 1].text in (":",) or ko == self.c.sents[toks[ko].sent][0]
+                if not (looks_like_speech and starts_sentence):
+                    continue
+            if cue_tok is not None:
+                self.frames.add(cue_tok)
+            hearsay = self.hearsay_in(cue_tok, None, None) if cue_tok is not None else False
+            q = Quote(start=a, end=b, text=text[a:b], kind="direct", speaker=speaker,
+                      cue=cue, hearsay=hearsay)
+            self.add(q, ("direct", a, b))
+            self.covered_direct.append((a, b, speaker))
+            if speaker is not None:
+                prev_speaker = speaker if not continuation or prev_speaker is None else prev_speaker
+                if not continuation:
+                    prev_speaker = speaker
+            else:
+                prev_speaker = None
+            prev_end_char = b
+            prev_para = self.para_of(close_end - 1) if closed else para
+            prev_closed = closed
+            prev_sent = toks[self.tok_at(max(a, b - 1))].sent
+
+    # -- indirect speech and according_to ---------------------------------------
+
+    def content_end(self, k: int, sb: int) -> int:
+        """Char end of a clause that runs from token k to the sentence end."""
+        toks = self.toks
+        e = sb
+        while e > k and toks[e - 1].punct and toks[e - 1].text in ".!?;:,)":
+            e -= 1
+        # a postposed frame of its own ends the clause: ", aldus X" / ", zei hij"
+        for j in range(k + 1, e):
+            if toks[j].text == "," and j + 1 < e and (toks[j + 1].low in self.lex.postposed or self.according_at(j + 1)):
+                e = j
+                break
+        return toks[e - 1].end if e > k else toks[k].end
+
+    def clause_start_after(self, k: int, sb: int) -> int:
+        toks = self.toks
+        while k < sb and (toks[k].text in (",", ":") or toks[k].low in self.lex.comps):
+            k += 1
+        return k
+
+    def indirect(self) -> None:
+        toks, lex = self.toks, self.lex
+        n = len(toks)
+        for si, (sa, sb) in enumerate(self.c.sents):
+            k = sa
+            while k < sb:
+                # "volgens X" / "according to X"
+                n_acc = self.according_at(k)
+                if n_acc:
+                    self.according_to(k, n_acc, sa, sb)
+                    k += n_acc
+                    continue
+                if toks[k].low in lex.postposed and k > sa:
+                    self.postposed(k, sa, sb)
+                    k += 1
+                    continue
+                cue = self.cue_at(k, sb)
+                if cue is None or k in self.frames:
+                    k += 1
+                    continue
+                self.reported(cue, sa, sb)
+                k = cue[1] if cue[1] > k else k + 1
+
+    def reported(self, cue: tuple, sa: int, sb: int) -> None:
+        toks, lex, text = self.toks, self.lex, self.text
+        c0, c1, lemma, weak = cue
+        # the clause: a complementiser within the gap, or the parse's clausal complement
+        comp = None
+        j = c1
+        while j < sb and j - c1 <= lex.max_gap:
+            if toks[j].low in lex.comps:
+                comp = j
+                break
+            if toks[j].punct and toks[j].text not in (",",):
+                break
+            if toks[j].text == "," and j + 1 < sb and toks[j + 1].low not in lex.comps:
+                break
+            j += 1
+        content = None
+        if comp is not None:
+            if self.c.has_dep and lex.comps and toks[comp].low in lex.comps and False:
+                pass
+            cs = comp + 1
+            ce = self.content_end(cs, sb)
+            if self.c.has_dep:
+                # the clause governed by the complementiser
+                hd = toks[comp].head
+                if hd != comp and sa <= hd < sb:
+                    a_, b_ = self.subtree(hd, sa, sb)
+                    if a_ <= comp < b_:
+                        while b_ > cs and toks[b_ - 1].punct and toks[b_ - 1].text in ".!?;:,":
+                            b_ -= 1
+                        if b_ > cs:
+                            ce = max(toks[b_ - 1].end, ce) if self.coordinated_that(b_, sb) else toks[b_ - 1].end
+            content = (toks[cs].start, ce) if cs < sb else None
+            kind = "indirect"
+        elif self.c.has_dep and not weak:
+            for t in toks[sa:sb]:
+                if t.head == c0 and t.dep in ("ccomp", "parataxis") and t.i != c0:
+                    a_, b_ = self.subtree(t.i, sa, sb)
+                    if a_ > c0:
+                        a_ = self.clause_start_after(a_, sb)
+                    while b_ > a_ and toks[b_ - 1].punct and toks[b_ - 1].text in ".!?;:,\"”’'":
+                        b_ -= 1
+                    while a_ < b_ and toks[a_].punct and toks[a_].text in "\"“‘',":
+                        a_ += 1
+                    if b_ > a_:
+                        content = (toks[a_].start, toks[b_ - 1].end)
+                    break
+            kind = "indirect"
+        if content is None and comp is None:
+            # preposed content: "..., zegt X." / "..., he said."
+            if c0 > sa + 2 and toks[c0 - 1].text == "," or (c0 > sa + 2 and toks[c0 - 1].punct is False and c0 - 2 >= sa and toks[c0 - 2].text == "," and toks[c0 - 1].low in lex.pronouns):
+                comma = c0 - 1 if toks[c0 - 1].text == "," else c0 - 2
+                a_, b_ = sa, comma
+                while a_ < b_ and toks[a_].punct:
+                    a_ += 1
+                if b_ > a_:
+                    content = (toks[a_].start, toks[b_ - 1].end)
+            # "Dat meldt X." : the previous sentence
+            elif c0 == sa + 1 and toks[sa].low in ("dat", "dit", "that", "this") and toks[sa].sent > 0:
+                pa, pb = self.c.sents[toks[sa].sent - 1]
+                e = pb
+                while e > pa and toks[e - 1].punct:
+                    e -= 1
+                if e > pa:
+                    content = (toks[pa].start, toks[e - 1].end)
+        if content is None or content[1] <= content[0]:
+            return
+        # the speaker
+        subj = self.subject_of(c0, sa, sb, comp if comp is not None else sb)
+        if subj is None:
+            return
+        sp = self.speaker_from(subj[0], subj[1], c0)
+        if sp is None:
+            return
+        if weak and not (self.c.name_at.get(subj[0]) or any(k in self.c.name_at for k in range(*subj))
+                         or toks[subj[0]].low in lex.pronouns):
+            return
+        # a quoted fragment inside the clause with the same frame already speaks for it
+        a, b = content
+        for da, db, dsp in self.covered_direct:
+            if a <= da and db <= b and (db - da) >= 0.5 * (b - a):
+                return
+        if self.overlaps_speaker(sp, a, b):
+            return
+        cue_span = self.span(toks[c0].start, toks[c1 - 1].end)
+        hearsay = self.hearsay_in(c0, a, b)
+        q = Quote(start=a, end=b, text=text[a:b], kind=kind, speaker=sp, cue=cue_span, hearsay=hearsay)
+        self.add(q, ("indirect", a, b, c0))
+
+    def coordinated_that(self, b_: int, sb: int) -> bool:
+        toks = self.toks
+        return b_ < sb - 1 and toks[b_].low in ("en", "and") and toks[b_ + 1].low in self.lex.comps
+
+    def overlaps_speaker(self, sp: Speaker, a: int, b: int) -> bool:
+        return sp.start >= a and sp.end <= b and sp.text.lower() not in self.lex.pronouns and False
+
+    def according_to(self, k: int, n_acc: int, sa: int, sb: int) -> None:
+        toks, text = self.toks, self.text
+        a, b = self.np_right(k + n_acc, sb)
+        if self.c.has_dep and toks[k].dep in ("prep", "case") and False:
+            pass
+        sp = self.speaker_from(a, b, k)
+        if sp is None:
+            return
+        cue = self.span(toks[k].start, toks[k + n_acc - 1].end)
+        e = sb
+        while e > sa and toks[e - 1].punct and toks[e - 1].text in ".!?;:":
+            e -= 1
+        if k == sa or (k == sa + 1 and toks[sa].punct):
+            # "Volgens X (,) <clause>"
+            cs = self.clause_start_after(b, sb)
+            if cs >= e:
+                return
+            ca, cb = toks[cs].start, toks[e - 1].end
+        elif toks[k - 1].text == "," and b >= e:
+            # "<clause>, volgens X."
+            s0 = sa
+            while s0 < k and toks[s0].punct:
+                s0 += 1
+            if k - 1 <= s0:
+                return
+            ca, cb = toks[s0].start, toks[k - 2].end
+        else:
+            # interrupting: the whole clause
+            s0 = sa
+            while s0 < e and toks[s0].punct:
+                s0 += 1
+            if s0 >= e:
+                return
+            ca, cb = toks[s0].start, toks[e - 1].end
+        ca, cb = self.strip_marks(ca, cb)
+        if cb <= ca:
+            return
+        for da, db, _ in self.covered_direct:
+            if ca <= da and db <= cb and (db - da) >= 0.5 * (cb - ca):
+                return
+        hearsay = self.hearsay_in(k, ca, cb)
+        q = Quote(start=ca, end=cb, text=text[ca:cb], kind="according_to", speaker=sp, cue=cue, hearsay=hearsay)
+        self.add(q, ("according_to", ca, cb, k))
+
+    def postposed(self, k: int, sa: int, sb: int) -> None:
+        """'<content>, aldus X.' without quotation marks."""
+        toks, text = self.toks, self.text
+        if toks[k - 1].text != "," and toks[k - 1].text not in self.lex.closers:
+            return
+        if k in self.frames:
+            return
+        a, b = self.np_right(k + 1, sb)
+        sp = self.speaker_from(a, b, k)
+        if sp is None:
+            return
+        s0 = sa
+        while s0 < k and toks[s0].punct:
+            s0 += 1
+        e = k - 1
+        while e > s0 and toks[e - 1].punct:
+            e -= 1
+        if e <= s0:
+            return
+        ca, cb = self.strip_marks(toks[s0].start, toks[e - 1].end)
+        for da, db, _ in self.covered_direct:
+            if not (db <= ca or cb <= da):
+                return
+        q = Quote(start=ca, end=cb, text=text[ca:cb], kind="according_to", speaker=sp,
+                  cue=self.span(toks[k].start, toks[k].end), hearsay=self.hearsay_in(k, ca, cb))
+        self.add(q, ("according_to", ca, cb, k))
+
+    def strip_marks(self, a: int, b: int) -> tuple[int, int]:
+        text = self.text
+        while a < b and (text[a] in self.lex.all_marks or text[a].isspace()):
+            a += 1
+        while b > a and (text[b - 1] in self.lex.all_marks or text[b - 1].isspace()):
+            b -= 1
+        return a, b
+
+    # -- hearsay ---------------------------------------------------------------
+
+    def hearsay_in(self, cue_tok: Optional[int], a: Optional[int], b: Optional[int]) -> bool:
+        """A hearsay marker in the frame (around the cue) or in the content [a, b)."""
+        toks, lex = self.toks, self.lex
+        ranges = []
+        if cue_tok is not None:
+            sa, sb = self.sent_range(cue_tok)
+            # the frame: the sentence outside the content
+            if a is not None:
+                ka, kb = self.tok_at(a), self.tok_at(max(a, b - 1)) + 1
+                ranges.append((sa, ka))
+                ranges.append((kb, sb))
+                ranges.append((ka, kb))
+            else:
+                ranges.append((max(sa, cue_tok - 6), min(sb, cue_tok + 6)))
+        elif a is not None:
+            ranges.append((self.tok_at(a), self.tok_at(max(a, b - 1)) + 1))
+        for lo, hi in ranges:
+            for k in range(lo, hi):
+                if toks[k].low in lex.hearsay_words:
+                    return True
+                for ph in lex.hearsay_phrases:
+                    if toks[k].low == ph[0] and all(k + m < hi and toks[k + m].low == ph[m] for m in range(1, len(ph))):
+                        return True
+        return False
+
+    def unattributed_hearsay(self) -> None:
+        toks, lex, text = self.toks, self.lex, self.text
+        covered = [(q.start, q.end) for q, _ in self.out]
+        for sa, sb in self.c.sents:
+            marker = None
+            for k in range(sa, sb):
+                t = toks[k]
+                if t.low in lex.conditional or t.text == "?":
+                    marker = None
+                    break
+                if marker is not None:
+                    continue
+                if t.low in lex.hearsay_words:
+                    # the finite verb of the main clause: no subordinator or comma before it
+                    if k - sa > 10 or any(toks[j].low in lex.comps or toks[j].text in (",", ":")
+                                          or toks[j].low in lex.function_words and toks[j].low in
+                                          ("die", "wat", "waar", "who", "which", "of", "als", "omdat")
+                                          for j in range(sa, k)):
+                        continue
+                    marker = (k, k + 1)
+                    continue
+                for ph in lex.hearsay_phrases:
+                    if t.low == ph[0] and all(k + m < sb and toks[k + m].low == ph[m] for m in range(1, len(ph))):
+                        marker = (k, k + len(ph))
+                        break
+            if marker is None:
+                continue
+            e = sb
+            while e > sa and toks[e - 1].punct:
+                e -= 1
+            s0 = sa
+            while s0 < e and toks[s0].punct:
+                s0 += 1
+            if e <= s0:
+                continue
+            ca, cb = self.strip_marks(toks[s0].start, toks[e - 1].end)
+            if cb <= ca:
+                continue
+            if any(not (qb <= ca or cb <= qa) for qa, qb in covered):
+                # an attributed quote covers it: flag that one instead
+                for q, _ in self.out:
+                    if not (q.end <= ca or cb <= q.start):
+                        q.hearsay = True
+                continue
+            m0, m1 = marker
+            q = Quote(start=ca, end=cb, text=text[ca:cb], kind="according_to", speaker=None,
+                      cue=self.span(toks[m0].start, toks[m1 - 1].end), hearsay=True)
+            self.add(q, ("hearsay", ca, cb))
+
+    # -- output ------------------------------------------------------------------
+
+    def add(self, q: Quote, key: tuple) -> None:
+        for other, okey in self.out:
+            if other.start == q.start and other.end == q.end and (
+                other.cue is None or q.cue is None or other.cue.start == q.cue.start
+            ):
+                return
+        self.out.append((q, key))
+
+    def run(self) -> None:
+        self.direct_quotes()
+        self.indirect()
+        if self.lex.emit_hearsay:
+            self.unattributed_hearsay()
+        quotes = [q for q, _ in self.out]
+        quotes.sort(key=lambda q: (q.start, q.end, q.cue.start if q.cue else -1))
+        self.c.quotes = quotes
+
+
+# --- the stage ------------------------------------------------------------------
+
+
+@register_stage("quotes")
+class QuotesStage:
+    """Fills ``article.quotes`` from the text, the Doc and the mentions layer."""
+
+    def __init__(self, lang: str, mode: str):
+        self.lang = lang
+        self.mode = mode
+        self.lex = load_lexicon(lang)
+
+    def __call__(self, articles: list[Article]) -> None:
+        if self.lex is None:
+            return
+        for article in articles:
+            article.quotes = extract(article.text, article._doc, article.mentions, self.lang)

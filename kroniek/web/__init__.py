@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja2 templates, small static JS/CSS, Leaflet bundled)."""
