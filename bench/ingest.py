@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import conll_articles, need, peak_rss_mb, percentile, table  # noqa: E402
 
-from kroniek.cli import analyse_safely  # noqa: E402
+from kroniek.runner import LocalAnalyser  # noqa: E402
 from kroniek.document import Article  # noqa: E402
 from kroniek.nlp.pipeline import Pipeline  # noqa: E402
 from kroniek.store import Store  # noqa: E402
@@ -46,7 +46,7 @@ def run_ingest(articles: list[Article], pipeline: Pipeline, db: str | None, batc
         if store:
             known = store.known(chunk)
             chunk = [a for a in chunk if known.get(a.id) != a.content_hash]
-        done, _ = analyse_safely(pipeline, chunk)
+        done, _ = next(LocalAnalyser(pipeline.mode, pipeline.lang).run([chunk]), ([], []))
         if store:
             store.put_many(done, "bench")
     return time.perf_counter() - t0

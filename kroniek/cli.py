@@ -99,21 +99,6 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def analyse_safely(pipeline, articles: list[Article]) -> tuple[list[Article], list[Failure]]:
-    """Analyse a batch; if a stage fails, retry one by one so that one bad
-    article costs only itself."""
-    try:
-        return pipeline.analyse_batch(articles), []
-    except Exception:
-        done, failed = [], []
-        for a in articles:
-            try:
-                done.append(pipeline.analyse(a))
-            except Exception as e:
-                failed.append(Failure(a.source or a.id, f"analysis failed: {type(e).__name__}: {e}"))
-        return done, failed
-
-
 def _sources(sources: Optional[List[str]], example: bool) -> list[str]:
     paths = list(sources or [])
     if example:
@@ -134,10 +119,10 @@ def analyze(
     example: bool = typer.Option(False, "--example", help="Analyse the bundled example article"),
 ) -> None:
     """Print the contract's document JSON for each article, without a database."""
-    from .nlp.pipeline import get_pipeline
+    from .runner import LocalAnalyser
 
     published = _check_published(published)
-    pipeline = get_pipeline(mode.value, lang)
+    analyser = LocalAnalyser(mode.value, lang)
     failed = 0
     results = []
     for batch in _batches(read_sources(_sources(paths, example), published=published, max_bytes=max_size), 32):
@@ -145,7 +130,7 @@ def analyze(
         for f in (x for x in batch if isinstance(x, Failure)):
             _report_failure(f)
             failed += 1
-        done, bad = analyse_safely(pipeline, articles)
+        done, bad = next(analyser.run([articles]), ([], []))
         for f in bad:
             _report_failure(f)
         failed += len(bad)
@@ -162,6 +147,47 @@ def analyze(
     raise typer.Exit(1 if failed else 0)
 
 
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(bar_width=None),
+        TextColumn("{task.completed} docs"), TextColumn("{task.fields[rate]:.1f} docs/s"),
+        TextColumn("[red]{task.fields[failed]} failed"), TimeElapsedColumn(),
+        console=err, transient=False,
+    )
+
+
+def _run_ingest(items, store, analyser, progress: Progress, task, batch_size: int, mode: Mode, report=None):
+    from .runner import ingest as run_ingest
+
+    def failure(f: Failure) -> None:
+        progress.console.print(f"[red]error:[/] {escape(f.source)}: {escape(f.reason)}")
+
+    def warning(a: Article, w: str) -> None:
+        progress.console.print(f"[yellow]warning:[/] {escape(a.source or a.id)}: {escape(w)}")
+
+    def advance(r) -> None:
+        progress.update(task, completed=r.done, failed=len(r.failures), rate=r.rate)
+
+    return run_ingest(items, store, analyser, batch_size=batch_size, analysis=f"{mode.value}/kroniek-{__version__}",
+                      on_failure=failure, on_warning=warning, on_progress=advance, report=report)
+
+
+def _analyser(mode: Mode, lang: str, workers: int, cluster: Optional[str]):
+    from .runner import make_analyser
+
+    try:
+        return make_analyser(mode.value, lang, workers=workers, cluster=cluster)
+    except Exception as e:  # scheduler unreachable, bad address
+        err.print(f"[red]error:[/] cannot start the analysis workers ({escape(cluster or str(workers))}): "
+                  f"{escape(str(e).splitlines()[0] if str(e) else type(e).__name__)}")
+        err.print("check --cluster (tcp://scheduler:8786 or local:N) and that the scheduler runs")
+        raise typer.Exit(2)
+
+
+WorkersOption = typer.Option(1, "--workers", "-w", min=1, help="Analysis processes on this machine")
+ClusterOption = typer.Option(None, "--cluster", help="Dask scheduler (tcp://host:8786) or local:N for a local cluster")
+
+
 @app.command()
 def ingest(
     sources: Optional[List[str]] = typer.Argument(None, metavar="SOURCE...", help="Files, directories, feed or page URLs, or - for stdin"),
@@ -172,61 +198,72 @@ def ingest(
     fetch: bool = typer.Option(False, "--fetch", help="Fetch the article page of each feed entry"),
     max_size: Optional[int] = MaxSizeOption,
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Documents per analysis batch and transaction"),
+    workers: int = WorkersOption,
+    cluster: Optional[str] = ClusterOption,
     example: bool = typer.Option(False, "--example", help="Ingest the bundled example article"),
 ) -> None:
     """Analyse and store articles. Re-ingesting the same input changes nothing."""
-    from .nlp.pipeline import get_pipeline
-
     published = _check_published(published)
     paths = _sources(sources, example)
     store = _store(db)
-    pipeline = get_pipeline(mode.value, lang)
-    analysis = f"{mode.value}/kroniek-{__version__}"
-    counts = {"stored": 0, "replaced": 0, "unchanged": 0, "failed": 0}
-    failures: list[Failure] = []
-    started = time.perf_counter()
-    progress = Progress(
-        SpinnerColumn(), TextColumn("[bold]ingest"), BarColumn(bar_width=None),
-        TextColumn("{task.completed} docs"), TextColumn("{task.fields[rate]:.1f} docs/s"),
-        TextColumn("[red]{task.fields[failed]} failed"), TimeElapsedColumn(),
-        console=err, transient=False,
-    )
-    with progress:
-        task = progress.add_task("ingest", total=None, rate=0.0, failed=0)
-        for batch in _batches(read_sources(paths, published=published, fetch=fetch, max_bytes=max_size), batch_size):
-            for f in (x for x in batch if isinstance(x, Failure)):
-                progress.console.print(f"[red]error:[/] {escape(f.source)}: {escape(f.reason)}")
-                failures.append(f)
-            articles = [x for x in batch if isinstance(x, Article)]
-            # Skip the analysis of what is stored already with the same text.
-            known = store.known(articles)
-            todo = []
-            for a in articles:
-                if known.get(a.id) == a.content_hash:
-                    counts["unchanged"] += 1
-                else:
-                    todo.append(a)
-            done, bad = analyse_safely(pipeline, todo)
-            for f in bad:
-                progress.console.print(f"[red]error:[/] {escape(f.source)}: {escape(f.reason)}")
-            failures.extend(bad)
-            for a in done:
-                for w in a.warnings:
-                    progress.console.print(f"[yellow]warning:[/] {escape(a.source or a.id)}: {escape(w)}")
-            for status in store.put_many(done, analysis):
-                counts[status] += 1
-            counts["failed"] = len(failures)
-            n = sum(counts.values())
-            progress.update(task, completed=n, failed=counts["failed"],
-                            rate=n / max(time.perf_counter() - started, 1e-9))
-    store.close()
-    summary = ", ".join(f"{v} {k}" for k, v in counts.items())
-    err.print(f"{summary} in {time.perf_counter() - started:.1f} s (store: {escape(store.url)})")
-    if failures:
+    analyser = _analyser(mode, lang, workers, cluster)
+    progress = _progress()
+    try:
+        with progress:
+            task = progress.add_task("ingest", total=None, rate=0.0, failed=0)
+            items = read_sources(paths, published=published, fetch=fetch, max_bytes=max_size)
+            report = _run_ingest(items, store, analyser, progress, task, batch_size, mode)
+    finally:
+        analyser.close()
+        store.close()
+    err.print(f"{report.summary()} (store: {escape(store.url)})")
+    if report.failures:
         err.print("failed inputs:")
-        for f in failures:
+        for f in report.failures:
             err.print(f"  {escape(f.source)}: {escape(f.reason)}")
-    raise typer.Exit(1 if failures else 0)
+    raise typer.Exit(1 if report.failures else 0)
+
+
+@app.command()
+def watch(
+    sources: List[str] = typer.Argument(..., metavar="DIR|FEED-URL...", help="Directories and feeds to follow"),
+    db: Optional[str] = DbOption,
+    lang: str = LangOption,
+    mode: Mode = ModeOption,
+    interval: float = typer.Option(60.0, "--interval", min=0.1, help="Seconds between looks"),
+    fetch: bool = typer.Option(False, "--fetch", help="Fetch the article page of each feed entry"),
+    max_size: Optional[int] = MaxSizeOption,
+    workers: int = WorkersOption,
+    cluster: Optional[str] = ClusterOption,
+    rounds: int = typer.Option(0, "--rounds", min=0, help="Stop after this many looks (0: run until stopped)"),
+) -> None:
+    """Ingest new files and feed items as they appear, until stopped (Ctrl-C)."""
+    from .watch import Watcher
+
+    store = _store(db)
+    analyser = _analyser(mode, lang, workers, cluster)
+    watcher = Watcher(sources, store, fetch=fetch, max_bytes=max_size)
+    progress = _progress()
+    from .runner import IngestReport
+
+    report = IngestReport()
+    n = 0
+    try:
+        with progress:
+            task = progress.add_task("watch", total=None, rate=0.0, failed=0)
+            while True:
+                _run_ingest(watcher.new_items(), store, analyser, progress, task, 64, mode, report=report)
+                n += 1
+                if rounds and n >= rounds:
+                    break
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        analyser.close()
+        store.close()
+    err.print(f"{report.summary()} (store: {escape(store.url)})")
+    raise typer.Exit(1 if report.failures else 0)
 
 
 @app.command()

@@ -13,6 +13,7 @@ and leaves the spaCy ``Doc`` on ``article._doc`` for the later stages.
 
 from __future__ import annotations
 
+import time
 import tomllib
 from functools import lru_cache
 from importlib import import_module
@@ -88,6 +89,7 @@ class Pipeline:
         self.lang = lang
         self.batch_size = batch_size
         self._stages: dict[str, list[Stage]] = {}
+        self.timings: dict[str, list] = {}
 
     def stages_for(self, lang: str) -> list[Stage]:
         key = lang if lang in language_table() else "default"
@@ -116,7 +118,12 @@ class Pipeline:
             by_lang.setdefault(key, []).append(a)
         for key, group in by_lang.items():
             for stage in self.stages_for(key):
+                t0 = time.perf_counter()
                 stage(group)
+                # Seconds and documents per stage, so benchmarks can show the slowest.
+                spent = self.timings.setdefault(stage.name, [0.0, 0])
+                spent[0] += time.perf_counter() - t0
+                spent[1] += len(group)
         for a in articles:
             a._doc = None  # the spaCy Doc is working state only
         return articles
