@@ -72,6 +72,9 @@ class LocalAnalyser:
                         failed.append(Failure(a.source or a.id, f"analysis failed: {type(e).__name__}: {e}"))
                 yield done, failed
 
+    def warm(self) -> None:
+        _warm(self.mode, self.lang)
+
     def close(self) -> None:
         pass
 
@@ -111,6 +114,15 @@ class PoolAnalyser:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
                 yield self._result(f, sources.pop(f))
+
+    def warm(self) -> None:
+        """Start every worker and load its models (benchmarks time the work, not the start)."""
+        import os
+
+        pids = {self.pool.submit(os.getpid).result() for _ in range(4 * self.workers)}
+        for f in [self.pool.submit(_warm, self.mode, self.lang) for _ in range(2 * self.workers)]:
+            f.result()
+        return pids
 
     @staticmethod
     def _result(future, batch: Batch) -> Result:
@@ -159,6 +171,9 @@ class DaskAnalyser:
                 in_flight -= 1
         for f in ac:
             yield self._result(f, sources)
+
+    def warm(self) -> None:
+        self.client.run(_warm, self.mode, self.lang)
 
     @staticmethod
     def _result(future, sources: dict) -> Result:
