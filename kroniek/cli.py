@@ -425,7 +425,7 @@ def entity(
         return
     out.print(f"[bold]{escape(report['name'])}[/] ({report['type']}, {escape(report['id'])})")
     out.print(f"aliases: {escape(', '.join(report['aliases']))}")
-    out.print(f"seen: {report['first_seen'] or '?'} to {report['last_seen'] or '?'} in {len(report['documents'])} documents")
+    out.print(f"seen: {report['first_seen'] or '?'} to {report['last_seen'] or '?'} in {report['n_documents']} documents")
     for d in report["documents"][:10]:
         out.print(f"  {escape(d['id'])}  {escape(d['published'] or 'undated')}  {escape(d['title'] or d['source'] or '')}")
     for label, key, who in (("said", "quotes_by", None), ("quotes about it", "quotes_about", "speaker_name")):

@@ -163,14 +163,17 @@ class Store:
             status = STORED
         else:
             pk = row.pk
+            linking.uncount_document(conn, pk)
             for t in S.LAYER_TABLES.values():
                 conn.execute(delete(t).where(t.c.doc_pk == pk))
             conn.execute(d.update().where(d.c.pk == pk).values(**values))
             status = REPLACED
         linking.link_document(conn, a)
-        for name, rows in _layer_rows(a, pk).items():
-            if rows:
-                conn.execute(insert(S.LAYER_TABLES[name]), rows)
+        rows = _layer_rows(a, pk)
+        for name, layer in rows.items():
+            if layer:
+                conn.execute(insert(S.LAYER_TABLES[name]), layer)
+        linking.count_document(conn, rows["entities"], +1)
         return status
 
     def delete(self, doc_id: str) -> bool:
@@ -178,6 +181,7 @@ class Store:
             pk = conn.execute(select(S.documents.c.pk).where(S.documents.c.id == doc_id)).scalar()
             if pk is None:
                 return False
+            linking.uncount_document(conn, pk)
             for t in S.LAYER_TABLES.values():
                 conn.execute(delete(t).where(t.c.doc_pk == pk))
             conn.execute(delete(S.documents).where(S.documents.c.pk == pk))
@@ -372,9 +376,14 @@ def _layer_rows(a: Article, pk: int) -> dict[str, list[dict]]:
     rows: dict[str, list[dict]] = {}
     rows["sentences"] = [dict(doc_pk=pk, idx=i, start=s.start, end=s.end) for i, s in enumerate(a.sentences)]
     rows["mentions"] = [dict(doc_pk=pk, idx=i, **m.model_dump()) for i, m in enumerate(a.mentions)]
+    n_mentions: dict[str, int] = {}
+    for m in a.mentions:
+        if m.entity:
+            n_mentions[m.entity] = n_mentions.get(m.entity, 0) + 1
+    begin = published_interval(a.published)[0]
     rows["entities"] = [
         dict(doc_pk=pk, idx=i, **{**e.model_dump(), "aliases": json.dumps(e.aliases, ensure_ascii=False)},
-             link_reason=linking.link_reason(e))
+             link_reason=linking.link_reason(e), n_mentions=n_mentions.get(e.id, 0), published_begin=begin)
         for i, e in enumerate(a.entities)
     ]
     rows["times"] = [dict(doc_pk=pk, idx=i, **t.model_dump()) for i, t in enumerate(a.times)]

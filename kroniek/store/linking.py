@@ -22,7 +22,7 @@ import hashlib
 import json
 from typing import Any, Optional
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ..document import Article, Entity
@@ -103,6 +103,7 @@ def merge(conn: Connection, src: str, dst: str, detail: str, action: str = "merg
         geonames_id=rows[dst].geonames_id or rows[src].geonames_id,
     ))
     conn.execute(delete(g).where(g.c.id == src))
+    recount(conn, dst)
     _log(conn, action, dst, src, detail)
 
 
@@ -201,6 +202,45 @@ def link_document(conn: Connection, article: Article) -> None:
     _add_aliases(conn, [(current(g), e, c) for g, e, c in pending], lang)
 
 
+def count_document(conn: Connection, entity_rows: list[dict], sign: int) -> None:
+    """Add (or remove) one document's entities to their global entities' counts."""
+    per: dict[str, list] = {}
+    for r in entity_rows:
+        if r.get("global_id"):
+            c = per.setdefault(r["global_id"], [0, r.get("published_begin")])
+            c[0] += r.get("n_mentions") or 0
+    if not per:
+        return
+    G = S.global_entities
+    day = bindparam("day")
+    stmt = update(G).where(G.c.id == bindparam("gid")).values(
+        n_docs=G.c.n_docs + bindparam("docs"),
+        n_mentions=G.c.n_mentions + bindparam("ments"),
+        first_seen=case((or_(G.c.first_seen.is_(None), G.c.first_seen > day), day), else_=G.c.first_seen)
+        if sign > 0 else G.c.first_seen,
+        last_seen=case((or_(G.c.last_seen.is_(None), G.c.last_seen < day), day), else_=G.c.last_seen)
+        if sign > 0 else G.c.last_seen,
+    )
+    conn.execute(stmt, [{"gid": g, "docs": sign, "ments": sign * n, "day": d} for g, (n, d) in per.items()])
+
+
+def uncount_document(conn: Connection, doc_pk: int) -> None:
+    """Before a document is replaced or deleted. First and last seen keep
+    their values until the next recount (a merge or split)."""
+    rows = conn.execute(select(S.entities.c.global_id, S.entities.c.n_mentions, S.entities.c.published_begin)
+                        .where(S.entities.c.doc_pk == doc_pk)).mappings().all()
+    count_document(conn, [dict(r) for r in rows], -1)
+
+
+def recount(conn: Connection, gid: str) -> None:
+    e = S.entities
+    n_docs, n_ment, first, last = conn.execute(
+        select(func.count(func.distinct(e.c.doc_pk)), func.coalesce(func.sum(e.c.n_mentions), 0),
+               func.min(e.c.published_begin), func.max(e.c.published_begin)).where(e.c.global_id == gid)).one()
+    conn.execute(update(S.global_entities).where(S.global_entities.c.id == gid)
+                 .values(n_docs=n_docs, n_mentions=n_ment, first_seen=first, last_seen=last))
+
+
 # Reasons travel from linking to the row writer without entering the contract.
 e_reason: dict[int, str] = {}
 
@@ -281,6 +321,8 @@ def split(conn: Connection, gid: str, alias: str) -> str:
                  .values(global_id=new))
     conn.execute(update(S.entity_aliases).where(and_(S.entity_aliases.c.global_id == gid, S.entity_aliases.c.alias == alias))
                  .values(global_id=new))
+    recount(conn, gid)
+    recount(conn, new)
     _log(conn, "split", new, gid, f"the user split {alias!r} off {gid}")
     return new
 
@@ -291,6 +333,15 @@ def top_entities(conn: Connection, *, type: Optional[str] = None, top: int = 20,
                  date_from: Optional[str] = None, date_to: Optional[str] = None) -> list[dict[str, Any]]:
     """Global entities by mention count (in documents within the dates)."""
     m, e, d, g = S.mentions, S.entities, S.documents, S.global_entities
+    if not date_from and not date_to:  # the kept counts: one index walk
+        q = (select(g.c.id, g.c.name, g.c.type, g.c.n_mentions.label("mentions"), g.c.n_docs.label("documents"))
+             .where(g.c.n_mentions > 0).order_by(g.c.n_mentions.desc(), g.c.name).limit(top))
+        if type:
+            q = q.where(g.c.type == type)
+        out = [dict(r._mapping) for r in conn.execute(q)]
+        for row in out:
+            row["aliases"] = aliases_of(conn, row["id"])
+        return out
     q = (select(g.c.id, g.c.name, g.c.type, func.count().label("mentions"),
                 func.count(func.distinct(d.c.pk)).label("documents"))
          .select_from(m.join(e, and_(e.c.doc_pk == m.c.doc_pk, e.c.id == m.c.entity))
@@ -312,51 +363,61 @@ def aliases_of(conn: Connection, gid: str) -> list[str]:
     return sorted(conn.execute(select(S.entity_aliases.c.alias).where(S.entity_aliases.c.global_id == gid)).scalars())
 
 
+# Quotes and co-occurrence are read from an entity's most recent documents:
+# bounded work however famous the entity (Putin is in every other article).
+RECENT_WINDOW = 500
+
+
 def entity_report(conn: Connection, gid: str, limit: int = 20) -> dict[str, Any]:
     """Everything about one global entity: names, when, where, who said what."""
     g, e, d, q, m = S.global_entities, S.entities, S.documents, S.quotes, S.mentions
     row = conn.execute(select(g).where(g.c.id == gid)).mappings().first()
     if row is None:
         raise KeyError(gid)
+    recent = (select(e.c.doc_pk, e.c.id.label("eid"), e.c.published_begin).where(e.c.global_id == gid)
+              .order_by(e.c.published_begin.desc()).limit(RECENT_WINDOW).cte("recent"))
     docs = conn.execute(
-        select(d.c.id, d.c.title, d.c.published, d.c.source, d.c.published_begin)
-        .select_from(e.join(d, d.c.pk == e.c.doc_pk)).where(e.c.global_id == gid).distinct()
-        .order_by(d.c.published_begin, d.c.id)
+        select(d.c.id, d.c.title, d.c.published, d.c.source)
+        .select_from(recent.join(d, d.c.pk == recent.c.doc_pk)).distinct()
+        .order_by(d.c.published.desc(), d.c.id).limit(limit * 5)
     ).mappings().all()
-    dated = [x["published"] for x in docs if x["published"]]
     said = conn.execute(
         select(d.c.id.label("document"), q.c.text, q.c.kind, q.c.speaker_text, q.c.start, q.c.end)
-        .select_from(q.join(d, d.c.pk == q.c.doc_pk)
-                     .join(e, and_(e.c.doc_pk == q.c.doc_pk, e.c.id == q.c.speaker_entity)))
-        .where(e.c.global_id == gid).order_by(d.c.published_begin, q.c.start).limit(limit)
+        .select_from(recent.join(q, and_(q.c.doc_pk == recent.c.doc_pk, q.c.speaker_entity == recent.c.eid))
+                     .join(d, d.c.pk == q.c.doc_pk))
+        .order_by(recent.c.published_begin.desc(), q.c.start).limit(limit)
     ).mappings().all()
     about = conn.execute(
-        select(d.c.id.label("document"), q.c.text, q.c.kind, q.c.speaker_name, q.c.start, q.c.end, d.c.published_begin)
-        .select_from(q.join(d, d.c.pk == q.c.doc_pk)
-                     .join(m, and_(m.c.doc_pk == q.c.doc_pk, m.c.start >= q.c.start, m.c.end <= q.c.end))
-                     .join(e, and_(e.c.doc_pk == m.c.doc_pk, e.c.id == m.c.entity)))
-        .where(e.c.global_id == gid).distinct().order_by(d.c.published_begin, q.c.start).limit(limit)
+        select(d.c.id.label("document"), q.c.text, q.c.kind, q.c.speaker_name, q.c.start, q.c.end,
+               recent.c.published_begin)
+        .select_from(recent.join(m, and_(m.c.doc_pk == recent.c.doc_pk, m.c.entity == recent.c.eid))
+                     .join(q, and_(q.c.doc_pk == m.c.doc_pk, m.c.start >= q.c.start, m.c.end <= q.c.end))
+                     .join(d, d.c.pk == q.c.doc_pk))
+        .distinct().order_by(recent.c.published_begin.desc(), q.c.start).limit(limit)
     ).mappings().all()
-    e2 = e.alias("e2")
     co = conn.execute(
         select(g.c.id, g.c.name, g.c.type, func.count(func.distinct(e.c.doc_pk)).label("documents"))
-        .select_from(e.join(e2, and_(e2.c.doc_pk == e.c.doc_pk, e2.c.global_id != e.c.global_id))
-                     .join(g, g.c.id == e2.c.global_id))
-        .where(e.c.global_id == gid).group_by(g.c.id, g.c.name, g.c.type)
+        .select_from(recent.join(e, and_(e.c.doc_pk == recent.c.doc_pk, e.c.global_id != gid))
+                     .join(g, g.c.id == e.c.global_id))
+        .group_by(g.c.id, g.c.name, g.c.type)
         .order_by(func.count(func.distinct(e.c.doc_pk)).desc(), g.c.name).limit(limit)
     ).mappings().all()
-    reasons = conn.execute(select(e.c.name, e.c.link_reason).where(e.c.global_id == gid).distinct()).all()
+    # A sample of link reasons (distinct over every row would scan them all).
+    reasons = list(dict.fromkeys(conn.execute(
+        select(e.c.name, e.c.link_reason).where(e.c.global_id == gid).limit(10 * limit)).all()))[:limit]
     log = conn.execute(select(S.entity_log.c.action, S.entity_log.c.other_id, S.entity_log.c.detail)
                        .where(or_(S.entity_log.c.global_id == gid, S.entity_log.c.other_id == gid))
-                       .order_by(S.entity_log.c.id)).mappings().all()
+                       .order_by(S.entity_log.c.id).limit(100)).mappings().all()
     return {
         "id": gid, "name": row["name"], "type": row["type"], "geonames_id": row["geonames_id"],
         "aliases": aliases_of(conn, gid),
-        "first_seen": min(dated) if dated else None, "last_seen": max(dated) if dated else None,
-        "documents": [{k: x[k] for k in ("id", "title", "published", "source")} for x in docs],
+        "n_documents": row["n_docs"], "n_mentions": row["n_mentions"],
+        "first_seen": row["first_seen"], "last_seen": row["last_seen"],
+        "documents": [dict(x) for x in docs],
         "quotes_by": [dict(x) for x in said],
         "quotes_about": [{k: v for k, v in x.items() if k != "published_begin"} for x in about],
         "co_occurring": [dict(x) for x in co],
+        "window": f"quotes and co-occurring entities from the latest {RECENT_WINDOW} documents",
         "links": [{"name": n, "reason": r} for n, r in reasons],
         "log": [dict(x) for x in log],
     }

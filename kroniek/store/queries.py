@@ -33,6 +33,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    tuple_,
     union,
     union_all,
 )
@@ -193,7 +194,8 @@ def search(conn: Connection, dialect: str, sel: Selection, *, limit: int = 20, o
     if not q:
         return [], 0
     conds = doc_conditions(dialect, sel, with_text=False)
-    cols = [D.c.pk, D.c.id, D.c.title, D.c.published, D.c.source, D.c.language]
+    cols = [D.c.pk, D.c.id, D.c.title, D.c.published, D.c.source, D.c.language,
+            func.substr(D.c.text, 1, 160).label("preview")]
     if dialect == "sqlite":
         expr = fts5_query(q)
         if not expr:
@@ -230,70 +232,104 @@ def search(conn: Connection, dialect: str, sel: Selection, *, limit: int = 20, o
             head = func.ts_headline(_PG_SIMPLE, D.c.text, tsq, literal_column("'" + opts + "'"))
             srows = conn.execute(select(D.c.pk, head.label("snippet")).where(D.c.pk.in_([r.pk for r in rows])))
             snippets = {r.pk: r.snippet for r in srows}
-    items = [dict(_doc_row(r), score=float(r.score or 0.0), snippet=snippet_parts(snippets.get(r.pk) or ""))
+    items = [dict(_doc_row(r), preview=r.preview, score=float(r.score or 0.0),
+                  snippet=snippet_parts(snippets.get(r.pk) or ""))
              for r in rows]
     return items, total
 
 
 def facets(conn: Connection, dialect: str, sel: Selection, *, top: int = 20) -> dict[str, list[dict]]:
-    """Document counts per language, source and published month in the selection."""
+    """Document counts per language, source and published month in the selection (one pass)."""
     conds = doc_conditions(dialect, sel)
-    month = func.substr(D.c.published_begin, 1, 7)
-    base = select(D.c.language.label("language"), D.c.source.label("source"), month.label("month")).where(*conds)
-    m = base.cte("sel")
+    base = select(D.c.language.label("language"), D.c.source.label("source"),
+                  func.substr(D.c.published_begin, 1, 7).label("month")).where(*conds).cte("sel")
     if dialect == "sqlite":
-        m = m.prefix_with("MATERIALIZED")
-    out: dict[str, list[dict]] = {}
-    for name in ("language", "source", "month"):
-        c = m.c[name]
-        order = [c.desc()] if name == "month" else [func.count().desc(), c]
-        rows = conn.execute(select(c.label("value"), func.count().label("count")).where(c.is_not(None))
-                            .group_by(c).order_by(*order).limit(top)).all()
-        out[name] = [{"value": r.value, "count": r.count} for r in rows]
+        base = base.prefix_with("MATERIALIZED")
+    parts = [select(literal_column(f"'{name}'").label("facet"), base.c[name].label("value"),  # fixed names
+                    func.count().label("n")).where(base.c[name].is_not(None)).group_by(base.c[name])
+             for name in ("language", "source", "month")]
+    u = union_all(*parts).subquery()
+    ranked = select(u.c.facet, u.c.value, u.c.n, func.row_number().over(
+        partition_by=u.c.facet, order_by=(u.c.n.desc(), u.c.value)).label("rn")).subquery()
+    out: dict[str, list[dict]] = {"language": [], "source": [], "month": []}
+    for r in conn.execute(select(ranked).where(ranked.c.rn <= top)):
+        out[r.facet].append({"value": r.value, "count": r.n})
+    out["month"].sort(key=lambda f: f["value"], reverse=True)
     return out
 
 
 # --- entities (grouped by name and type) -------------------------------------------
+#
+# A mention linked to a document entity (mentions.entity = entities.id in the
+# same document) belongs to that entity's name and type; an unlinked mention
+# (entity null) to its own text and type. Each part is driven by an index
+# (entities.name, mentions.text), so one entity's page never scans the store.
 
-_MJ = M.outerjoin(E, and_(E.c.doc_pk == M.c.doc_pk, E.c.id == M.c.entity))
-NAME = func.coalesce(E.c.name, M.c.text)
-TYPE = func.coalesce(E.c.type, M.c.type)
+_LINKED = M.join(E, and_(E.c.doc_pk == M.c.doc_pk, E.c.id == M.c.entity))
+
+
+def entity_mentions(name: str, type: Optional[str] = None):
+    """(doc_pk, start, end, text) of every mention of the entity."""
+    a = select(M.c.doc_pk, M.c.start, M.c.end, M.c.text).select_from(_LINKED).where(E.c.name == name)
+    b = select(M.c.doc_pk, M.c.start, M.c.end, M.c.text).where(M.c.text == name, M.c.entity.is_(None))
+    if type:
+        a = a.where(E.c.type == type)
+        b = b.where(M.c.type == type)
+    return union_all(a, b)
+
+
+def _named_mentions(conds_linked: list, conds_plain: list):
+    """(name, type, doc_pk) per mention: linked ones under their entity's name."""
+    return union_all(
+        select(E.c.name.label("name"), E.c.type.label("type"), M.c.doc_pk.label("doc_pk"))
+        .select_from(_LINKED).where(*conds_linked),
+        select(M.c.text.label("name"), M.c.type.label("type"), M.c.doc_pk.label("doc_pk"))
+        .where(M.c.entity.is_(None), *conds_plain),
+    ).subquery()
 
 
 def list_entities(conn: Connection, dialect: str, sel: Selection, *, type: Optional[str] = None,
                   name: Optional[str] = None, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
-    conds = []
+    cl: list = []
+    cp: list = []
     pks = selected_doc_pks(dialect, sel)
     if pks is not None:
-        conds.append(M.c.doc_pk.in_(pks))
+        cl.append(M.c.doc_pk.in_(pks))
+        cp.append(M.c.doc_pk.in_(pks))
     if type:
-        conds.append(TYPE == type)
+        cl.append(E.c.type == type)
+        cp.append(M.c.type == type)
     if name:
-        conds.append(func.lower(NAME).contains(name.lower(), autoescape=True))
-    grouped = (select(NAME.label("name"), TYPE.label("type"), func.count().label("mentions"),
-                      func.count(distinct(M.c.doc_pk)).label("documents"))
-               .select_from(_MJ).where(*conds).group_by(NAME, TYPE))
-    sub = grouped.subquery()
-    rows = conn.execute(select(sub).order_by(sub.c.mentions.desc(), sub.c.documents.desc(), sub.c.name, sub.c.type)
-                        .limit(limit).offset(offset)).all()
-    total = conn.execute(select(func.count()).select_from(sub)).scalar_one()
+        cl.append(func.lower(E.c.name).contains(name.lower(), autoescape=True))
+        cp.append(func.lower(M.c.text).contains(name.lower(), autoescape=True))
+    u = _named_mentions(cl, cp)
+    grouped = (select(u.c.name, u.c.type, func.count().label("mentions"),
+                      func.count(distinct(u.c.doc_pk)).label("documents"))
+               .group_by(u.c.name, u.c.type).subquery())
+    rows = conn.execute(select(grouped).order_by(grouped.c.mentions.desc(), grouped.c.documents.desc(),
+                                                 grouped.c.name, grouped.c.type).limit(limit).offset(offset)).all()
+    total = conn.execute(select(func.count()).select_from(grouped)).scalar_one()
     return [dict(name=r.name, type=r.type, mentions=r.mentions, documents=r.documents) for r in rows], total
 
 
-def _quote_mentions_entity(name: str):
-    """A quote whose span contains a mention of the entity, or whose text names it."""
-    m2 = M.alias("m2")
-    e2 = E.alias("e2")
-    inside = (select(m2.c.idx).select_from(m2.outerjoin(e2, and_(e2.c.doc_pk == m2.c.doc_pk, e2.c.id == m2.c.entity)))
-              .where(m2.c.doc_pk == Q.c.doc_pk, m2.c.start >= Q.c.start, m2.c.end <= Q.c.end,
-                     func.coalesce(e2.c.name, m2.c.text) == name))
-    return or_(exists(inside), func.lower(Q.c.text).contains(name.lower(), autoescape=True))
+def _quotes_mentioning(name: str, type: Optional[str] = None, docs=None):
+    """(doc_pk, idx) of quotes whose span holds a mention of the entity or whose text names it."""
+    em = entity_mentions(name, type).subquery()
+    inside = (select(Q.c.doc_pk, Q.c.idx).select_from(Q.join(em, em.c.doc_pk == Q.c.doc_pk))
+              .where(em.c.start >= Q.c.start, em.c.end <= Q.c.end))
+    named = select(Q.c.doc_pk, Q.c.idx).where(func.lower(Q.c.text).contains(name.lower(), autoescape=True))
+    if docs is not None:
+        named = named.where(Q.c.doc_pk.in_(docs))
+    return union(inside, named)
 
 
-def _quote_by(name: str):
-    e2 = E.alias("e3")
-    linked = select(e2.c.idx).where(e2.c.doc_pk == Q.c.doc_pk, e2.c.id == Q.c.speaker_entity, e2.c.name == name)
-    return or_(Q.c.speaker_name == name, Q.c.speaker_text == name, exists(linked))
+def _quotes_by(name: str):
+    """(doc_pk, idx) of quotes whose speaker is the entity (by name, text or link)."""
+    linked = (select(Q.c.doc_pk, Q.c.idx)
+              .select_from(Q.join(E, and_(E.c.doc_pk == Q.c.doc_pk, E.c.id == Q.c.speaker_entity)))
+              .where(E.c.name == name))
+    return union(select(Q.c.doc_pk, Q.c.idx).where(Q.c.speaker_name == name),
+                 select(Q.c.doc_pk, Q.c.idx).where(Q.c.speaker_text == name), linked)
 
 
 def _sentence_of(start_col, doc_col):
@@ -316,46 +352,101 @@ def _quote_item(r: Any) -> dict[str, Any]:
     )
 
 
+NEWEST_DOCS = 200  # quotes about it, co-occurring entities and places: from the entity's newest documents
+
+
+def _newest(keys, pub_of, pk_of=lambda k: k) -> list:
+    """keys ordered as _order("newest"): published_begin descending, undated last, then pk descending."""
+    return sorted(keys, key=lambda k: (pub_of(k) is not None, pub_of(k) or "", pk_of(k)), reverse=True)
+
+
 def get_entity(conn: Connection, dialect: str, name: str, type: str, *, limit: int = 20) -> Optional[dict]:
-    docs = entity_doc_pks(name)
-    own = [M.c.doc_pk.in_(docs), NAME == name, TYPE == type]
-    counts = conn.execute(select(func.count().label("n"), func.count(distinct(M.c.doc_pk)).label("d"))
-                          .select_from(_MJ).where(*own)).one()
-    if not counts.n:
+    """One entity's report.
+
+    Counts and mentions per month cover all its documents (one pass over its
+    mentions, found by index); quotes by it are found by speaker (index); quotes
+    about it, co-occurring entities and places come from its NEWEST_DOCS newest
+    documents, so that the report costs the same for a rare and a frequent
+    entity (``/api/quotes?mentioned=`` and ``/api/places?entity=`` give all)."""
+    em = entity_mentions(name, type).subquery()
+    per_doc = conn.execute(select(em.c.doc_pk, D.c.published_begin, func.count().label("n"))
+                           .select_from(em.join(D, D.c.pk == em.c.doc_pk))
+                           .group_by(em.c.doc_pk, D.c.published_begin)).all()
+    if not per_doc:
         return None
-    aliases = {r[0] for r in conn.execute(select(M.c.text).distinct().select_from(_MJ).where(*own))}
-    for (raw,) in conn.execute(select(E.c.aliases).where(E.c.doc_pk.in_(docs), E.c.name == name, E.c.type == type)):
+    published = {r.doc_pk: r.published_begin for r in per_doc}
+    months: dict[Optional[str], list[int]] = {}
+    for r in per_doc:
+        m = months.setdefault(r.published_begin[:7] if r.published_begin else None, [0, 0])
+        m[0] += r.n
+        m[1] += 1
+    own = _newest(published, published.get)
+    newest = own[:NEWEST_DOCS]
+
+    spans: dict[int, list[tuple[int, int]]] = {}
+    aliases = set()
+    for r in conn.execute(select(em.c.doc_pk, em.c.start, em.c.end, em.c.text).where(em.c.doc_pk.in_(newest))):
+        spans.setdefault(r.doc_pk, []).append((r.start, r.end))
+        aliases.add(r.text)
+    for (raw,) in conn.execute(select(E.c.aliases).where(E.c.name == name, E.c.type == type).distinct().limit(200)):
         try:
             aliases.update(a for a in json.loads(raw) if isinstance(a, str))
         except ValueError:
             pass
     aliases.discard(name)
-    month = func.substr(D.c.published_begin, 1, 7)
-    by_month = conn.execute(
-        select(month.label("month"), func.count().label("mentions"), func.count(distinct(M.c.doc_pk)).label("documents"))
-        .select_from(_MJ.join(D, D.c.pk == M.c.doc_pk)).where(*own).group_by(month).order_by(month)).all()
-    own_docs = select(M.c.doc_pk).select_from(_MJ).where(*own)
-    quotes_by, n_by = _quotes(conn, [Q.c.doc_pk.in_(union(own_docs, select(Q.c.doc_pk).where(Q.c.speaker_name == name))),
-                                     _quote_by(name)], limit=limit)
-    quotes_about, n_about = _quotes(conn, [Q.c.doc_pk.in_(own_docs), _quote_mentions_entity(name)], limit=limit)
-    co = (select(NAME.label("name"), TYPE.label("type"), func.count(distinct(M.c.doc_pk)).label("documents"),
-                 func.count().label("mentions"))
-          .select_from(_MJ).where(M.c.doc_pk.in_(own_docs), or_(NAME != name, TYPE != type))
-          .group_by(NAME, TYPE).subquery())
-    cooc = conn.execute(select(co).order_by(co.c.documents.desc(), co.c.mentions.desc(), co.c.name).limit(limit)).all()
-    pl = _place_groups([P.c.doc_pk.in_(own_docs)])
+
+    # quotes by: speaker name, a speaker linked to the entity, or speaker text in its documents
+    by: dict[tuple[int, int], Optional[str]] = {}
+    linked = (select(Q.c.doc_pk, Q.c.idx, D.c.published_begin)
+              .select_from(Q.join(E, and_(E.c.doc_pk == Q.c.doc_pk, E.c.id == Q.c.speaker_entity))
+                           .join(D, D.c.pk == Q.c.doc_pk)).where(E.c.name == name))
+    named = (select(Q.c.doc_pk, Q.c.idx, D.c.published_begin).select_from(Q.join(D, D.c.pk == Q.c.doc_pk))
+             .where(Q.c.speaker_name == name))
+    for stmt in (linked, named):
+        by.update({(r.doc_pk, r.idx): r.published_begin for r in conn.execute(stmt)})
+    # quotes about: a mention of it inside the quote, or its name in the quote's text
+    about: dict[tuple[int, int], Optional[str]] = {}
+    lname = name.lower()
+    if newest:
+        for r in conn.execute(select(Q.c.doc_pk, Q.c.idx, Q.c.start, Q.c.end, Q.c.text, Q.c.speaker_text)
+                              .where(Q.c.doc_pk.in_(newest))):
+            if r.speaker_text == name:
+                by[(r.doc_pk, r.idx)] = published[r.doc_pk]
+            if lname in r.text.lower() or any(r.start <= s and e <= r.end for s, e in spans.get(r.doc_pk, ())):
+                about[(r.doc_pk, r.idx)] = published[r.doc_pk]
+
+    def page(found: dict) -> list[dict]:
+        keys = _newest(found, found.get, lambda k: (k[0], -k[1]))[:limit]
+        if not keys:
+            return []
+        items = {(r.doc_pk, r.idx): r for r in conn.execute(
+            select(Q.c.doc_pk, *_quote_cols()).select_from(Q.join(D, D.c.pk == Q.c.doc_pk))
+            .where(tuple_(Q.c.doc_pk, Q.c.idx).in_(keys)))}
+        return [_quote_item(items[k]) for k in keys if k in items]
+
+    # co-occurring entities in the newest documents
+    cooc = []
+    if newest:
+        u = _named_mentions([M.c.doc_pk.in_(newest)], [M.c.doc_pk.in_(newest)])
+        g = (select(u.c.name, u.c.type, func.count(distinct(u.c.doc_pk)).label("documents"),
+                    func.count().label("mentions"))
+             .where(or_(u.c.name != name, u.c.type != type)).group_by(u.c.name, u.c.type).subquery())
+        cooc = conn.execute(select(g).order_by(g.c.documents.desc(), g.c.mentions.desc(), g.c.name, g.c.type)
+                            .limit(limit)).all()
+    pl = _place_groups([P.c.doc_pk.in_(newest)] if newest else [false()])
     places = conn.execute(select(pl).order_by(pl.c.documents.desc(), pl.c.label).limit(limit)).all()
-    docs_items = conn.execute(
-        select(D.c.id, D.c.title, D.c.published, D.c.source, D.c.language).where(D.c.pk.in_(own_docs))
-        .order_by(*_order("newest")).limit(limit)).all()
+    docs_items = {r.pk: r for r in conn.execute(
+        select(D.c.pk, D.c.id, D.c.title, D.c.published, D.c.source, D.c.language).where(D.c.pk.in_(own[:limit])))}
     return dict(
-        name=name, type=type, aliases=sorted(aliases), mentions=counts.n, documents=counts.d,
-        mentions_by_month=[dict(month=r.month, mentions=r.mentions, documents=r.documents) for r in by_month],
-        quotes_by=dict(total=n_by, items=quotes_by),
-        quotes_about=dict(total=n_about, items=quotes_about),
+        name=name, type=type, aliases=sorted(aliases), mentions=sum(r.n for r in per_doc), documents=len(published),
+        mentions_by_month=[dict(month=k, mentions=v[0], documents=v[1])
+                           for k, v in sorted(months.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))],
+        quotes_by=dict(total=len(by), items=page(by)),
+        quotes_about=dict(total=len(about), items=page(about)),
         co_occurring=[dict(name=r.name, type=r.type, documents=r.documents, mentions=r.mentions) for r in cooc],
+        newest_documents_counted=len(newest),
         places=[_place_dict(r) for r in places],
-        recent_documents=[_doc_row(r) for r in docs_items],
+        recent_documents=[_doc_row(docs_items[pk]) for pk in own[:limit] if pk in docs_items],
     )
 
 
@@ -381,7 +472,7 @@ def list_quotes(conn: Connection, dialect: str, sel: Selection, *, speaker: Opti
         conds.append(or_(func.lower(Q.c.speaker_name).contains(s, autoescape=True),
                          func.lower(Q.c.speaker_text).contains(s, autoescape=True)))
     if mentioned:
-        conds.append(_quote_mentions_entity(mentioned))
+        conds.append(tuple_(Q.c.doc_pk, Q.c.idx).in_(_quotes_mentioning(mentioned)))
     if text:
         conds.append(func.lower(Q.c.text).contains(text.lower(), autoescape=True))
     if kind:
@@ -393,13 +484,16 @@ def list_quotes(conn: Connection, dialect: str, sel: Selection, *, speaker: Opti
 
 
 def _place_groups(conds: list):
-    label = func.coalesce(P.c.name, P.c.text)
-    return (select(label.label("label"), P.c.kind, P.c.lat, P.c.lon, P.c.country, P.c.geonames_id,
-                   func.count(distinct(P.c.doc_pk)).label("documents"), func.count().label("mentions"),
-                   func.min(P.c.text).label("text"))
-            .where(P.c.lat.is_not(None), P.c.lon.is_not(None), *conds)
-            .group_by(label, P.c.kind, P.c.lat, P.c.lon, P.c.country, P.c.geonames_id)
-            .subquery())
+    """Resolved places grouped by gazetteer entry, with document and mention counts.
+    Named places group on the covering index ix_places_map; unnamed ones by their text."""
+    keys = [P.c.kind, P.c.lat, P.c.lon, P.c.country, P.c.geonames_id]
+    counts = [func.count(distinct(P.c.doc_pk)).label("documents"), func.count().label("mentions")]
+    located = [P.c.lat.is_not(None), P.c.lon.is_not(None), *conds]
+    named = (select(P.c.name.label("label"), *keys, *counts, cast(null(), String).label("text"))
+             .where(P.c.name.is_not(None), *located).group_by(P.c.name, *keys))
+    unnamed = (select(P.c.text.label("label"), *keys, *counts, P.c.text.label("text"))
+               .where(P.c.name.is_(None), *located).group_by(P.c.text, *keys))
+    return union_all(named, unnamed).subquery()
 
 
 def _place_dict(r: Any) -> dict[str, Any]:
@@ -465,7 +559,7 @@ def timeline(conn: Connection, dialect: str, sel: Selection, *, kinds: tuple[str
         parts.append(
             select(*common("time"), T.c.begin.label("begin"), T.c.end_date.label("end"), T.c.text.label("text"),
                    T.c.value.label("value"), T.c.type.label("type"), cast(null(), String).label("speaker"),
-                   T.c.start.label("start"), _sentence_of(T.c.start, T.c.doc_pk).label("sentence"),
+                   T.c.start.label("start"),
                    D.c.pk.label("doc_pk"), D.c.id.label("doc_id"), D.c.title.label("title"),
                    D.c.published.label("published"), T.c.idx.label("idx"))
             .select_from(T.join(D, D.c.pk == T.c.doc_pk)).where(*doc_conds, *overlap(T.c.begin, T.c.end_date)))
@@ -474,7 +568,7 @@ def timeline(conn: Connection, dialect: str, sel: Selection, *, kinds: tuple[str
             select(*common("quote"), D.c.published_begin.label("begin"), D.c.published_end.label("end"),
                    Q.c.text.label("text"), Q.c.kind.label("value"), cast(null(), String).label("type"),
                    func.coalesce(Q.c.speaker_name, Q.c.speaker_text).label("speaker"),
-                   Q.c.start.label("start"), _sentence_of(Q.c.start, Q.c.doc_pk).label("sentence"),
+                   Q.c.start.label("start"),
                    D.c.pk.label("doc_pk"), D.c.id.label("doc_id"), D.c.title.label("title"),
                    D.c.published.label("published"), Q.c.idx.label("idx"))
             .select_from(Q.join(D, D.c.pk == Q.c.doc_pk))
@@ -485,7 +579,7 @@ def timeline(conn: Connection, dialect: str, sel: Selection, *, kinds: tuple[str
                    func.coalesce(D.c.title, func.substr(D.c.text, 1, 120)).label("text"),
                    D.c.published.label("value"), cast(null(), String).label("type"),
                    cast(null(), String).label("speaker"), cast(literal_column("0"), Integer).label("start"),
-                   cast(null(), Integer).label("sentence"), D.c.pk.label("doc_pk"), D.c.id.label("doc_id"),
+                   D.c.pk.label("doc_pk"), D.c.id.label("doc_id"),
                    D.c.title.label("title"), D.c.published.label("published"),
                    cast(literal_column("0"), Integer).label("idx"))
             .where(*doc_conds, *overlap(D.c.published_begin, D.c.published_end)))
@@ -495,7 +589,32 @@ def timeline(conn: Connection, dialect: str, sel: Selection, *, kinds: tuple[str
     rows = conn.execute(select(u).order_by(u.c.begin, u.c.end, u.c.doc_pk, u.c.kind, u.c.idx)
                         .limit(limit).offset(offset)).all()
     total = conn.execute(select(func.count()).select_from(u)).scalar_one()
-    items = [dict(kind=r.kind, begin=r.begin, end=r.end, text=r.text, value=r.value, type=r.type,
-                  speaker=r.speaker, start=r.start, sentence=r.sentence,
-                  document=dict(id=r.doc_id, title=r.title, published=r.published)) for r in rows]
+    # the sentence of each dated expression and statement, for this page only
+    wanted = {(r.doc_pk, r.start) for r in rows if r.kind != "published"}
+    where: dict[tuple[int, int], tuple[int, str]] = {}
+    if wanted:
+        docs = sorted({d for d, _ in wanted})
+        bounds = conn.execute(select(SN.c.doc_pk, SN.c.idx, SN.c.start, SN.c.end).where(SN.c.doc_pk.in_(docs))).all()
+        by_doc: dict[int, list] = {}
+        for b in bounds:
+            by_doc.setdefault(b.doc_pk, []).append(b)
+        pick = {}
+        for d, start in wanted:
+            for b in by_doc.get(d, ()):
+                if b.start <= start < b.end:
+                    pick[(d, start)] = (b.doc_pk, b.idx)
+                    break
+        if pick:
+            texts = {(t.doc_pk, t.idx): t.text for t in conn.execute(
+                select(SN.c.doc_pk, SN.c.idx, func.substr(D.c.text, SN.c.start + 1, SN.c.end - SN.c.start).label("text"))
+                .select_from(SN.join(D, D.c.pk == SN.c.doc_pk))
+                .where(tuple_(SN.c.doc_pk, SN.c.idx).in_(sorted(set(pick.values())))))}
+            where = {k: (v[1], texts.get(v, "")) for k, v in pick.items()}
+    items = []
+    for r in rows:
+        sent = where.get((r.doc_pk, r.start))
+        items.append(dict(kind=r.kind, begin=r.begin, end=r.end, text=r.text, value=r.value, type=r.type,
+                          speaker=r.speaker, start=r.start, sentence=sent[0] if sent else None,
+                          sentence_text=sent[1] if sent else None,
+                          document=dict(id=r.doc_id, title=r.title, published=r.published)))
     return items, total

@@ -92,7 +92,11 @@ entities = _layer(
     Column("geonames_id", Integer),
     Column("global_id", String(64)),
     Column("link_reason", Text),  # why this entity was linked to its global entity
-    indexes=(Index("ix_entities_name", "name"), Index("ix_entities_global", "global_id")),
+    Column("n_mentions", Integer, nullable=False, default=0),
+    # The document's date, copied here so an entity's latest documents come
+    # straight from one index, however many documents name it.
+    Column("published_begin", String(10)),
+    indexes=(Index("ix_entities_name", "name"), Index("ix_entities_global", "global_id", "published_begin")),
 )
 
 times = _layer(
@@ -117,7 +121,9 @@ places = _layer(
     Column("lon", Float),
     Column("country", String(8)),
     Column("geonames_id", Integer),
-    indexes=(Index("ix_places_geonames", "geonames_id"), Index("ix_places_name", "name")),
+    indexes=(Index("ix_places_geonames", "geonames_id"), Index("ix_places_name", "name"),
+             # covers the map's grouping (kroniek/store/queries.py: list_places)
+             Index("ix_places_map", "name", "kind", "lat", "lon", "country", "geonames_id", "doc_pk")),
 )
 
 quotes = _layer(
@@ -151,7 +157,13 @@ global_entities = Table(
     Column("type", String(8), nullable=False),
     Column("geonames_id", Integer),
     Column("surname_only", Boolean, nullable=False, default=False),
+    # Kept in step at each link, recounted at each merge and split.
+    Column("n_docs", Integer, nullable=False, default=0),
+    Column("n_mentions", Integer, nullable=False, default=0),
+    Column("first_seen", String(10)),
+    Column("last_seen", String(10)),
     Index("ix_global_entities_name", "name"),
+    Index("ix_global_entities_count", "n_mentions"),
 )
 
 entity_keys = Table(

@@ -1,0 +1,182 @@
+"""A large store: build N synthetic documents (default 1,000,000), then
+measure full-text search and entity-page latency on SQLite and PostgreSQL.
+
+How the store is built: texts are sentences drawn from the CoNLL-2002 Dutch
+train articles (../shared/data/nl/conll2002/ned.train), 8 to 14 per
+document, with person, organisation and place names drawn from a Zipf-like
+distribution over 20,000 synthetic entities (so a few names are very common,
+as Putin or Kyiv are in war news), dates spread over 2020-2024, and one quote
+per document by one of its people. Rows are written in bulk straight into
+the schema's tables (documents, mentions, entities with their global ids,
+quotes, global_entities, entity_aliases); the FTS index is kept in step by
+the same triggers and generated columns as in normal ingest. Analysis is
+not run: this measures the store, bench/throughput.py measures the analysis.
+
+    python bench/scale.py [--docs 1000000] [--engines sqlite,postgresql] [--db PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import conll_articles, need, percentile, table  # noqa: E402
+
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from kroniek.document import published_interval  # noqa: E402
+from kroniek.store import Store  # noqa: E402
+from kroniek.store import schema as S  # noqa: E402
+
+PG = os.environ.get("KRONIEK_TEST_PG", "postgresql://127.0.0.1:5432/test")
+N_ENTITIES = 20_000
+TYPES = ("PER", "ORG", "LOC")
+
+
+def sentences() -> list[str]:
+    out = []
+    for art in conll_articles(need("nl/conll2002/ned.train")):
+        out.extend(s.strip() + "." for s in art.split(" . ") if len(s.split()) > 4)
+    return out
+
+
+def zipf_weights(n: int) -> list[float]:
+    return [1.0 / (i + 1) ** 1.1 for i in range(n)]
+
+
+def build(store: Store, n_docs: int, seed: int = 11, batch: int = 5000) -> float:
+    rnd = random.Random(seed)
+    sents = sentences()
+    names = [(f"{rnd.choice(['Jan', 'Olga', 'Pieter', 'Iryna', 'Sergej', 'Anna'])} Naam{i}", "PER") if i % 3 == 0 else
+             (f"Organisatie{i}", "ORG") if i % 3 == 1 else (f"Plaats{i}", "LOC") for i in range(N_ENTITIES)]
+    gids = [f"G{i:06d}" for i in range(N_ENTITIES)]
+    weights = zipf_weights(N_ENTITIES)
+    cum = list(__import__("itertools").accumulate(weights))
+    t0 = time.perf_counter()
+    with store.engine.begin() as conn:
+        start_pk = conn.execute(select(func.coalesce(func.max(S.documents.c.pk), 0))).scalar()
+        conn.execute(insert(S.global_entities), [dict(id=g, name=n, type=t, geonames_id=None, surname_only=False)
+                                                 for g, (n, t) in zip(gids, names)])
+        conn.execute(insert(S.entity_aliases), [dict(global_id=g, alias=n, key=n.lower(), language="nl")
+                                                for g, (n, t) in zip(gids, names)])
+    for lo in range(0, n_docs, batch):
+        docs, ments, ents, quotes = [], [], [], []
+        for i in range(lo, min(n_docs, lo + batch)):
+            pk = start_pk + i + 1
+            chosen = sorted(set(rnd.choices(range(N_ENTITIES), cum_weights=cum, k=4)))
+            parts, spans = [], []
+            pos = 0
+            body = rnd.sample(sents, rnd.randint(8, 14))
+            for j, s in enumerate(body):
+                if j < len(chosen):
+                    name = names[chosen[j]][0]
+                    s = f"{name} {s}"
+                    spans.append((pos, pos + len(name), chosen[j]))
+                parts.append(s)
+                pos += len(s) + 1
+            txt = " ".join(parts)
+            day = f"{2020 + rnd.randrange(5)}-{1 + rnd.randrange(12):02d}-{1 + rnd.randrange(28):02d}"
+            b, e = published_interval(day)
+            docs.append(dict(pk=pk, id=f"syn-{i}", content_hash=f"h{i}", source=f"synthetic/{i % 50}", url=None,
+                             title=f"Bericht {i}", published=day, published_begin=b, published_end=e, language="nl",
+                             text=txt, warnings="[]", analysis="synthetic", n_quotes=1))
+            for k, (s0, s1, ent) in enumerate(spans):
+                ments.append(dict(doc_pk=pk, idx=k, start=s0, end=s1, text=names[ent][0], type=names[ent][1],
+                                  entity=f"e{k + 1}"))
+                ents.append(dict(doc_pk=pk, idx=k, id=f"e{k + 1}", name=names[ent][0], type=names[ent][1],
+                                 aliases=json.dumps([names[ent][0]]), geonames_id=None, global_id=gids[ent],
+                                 link_reason="synthetic", n_mentions=1, published_begin=b))
+            speaker = next(((k, s) for k, s in enumerate(spans) if names[s[2]][1] == "PER"), None)
+            if speaker is not None and len(parts) > 1:
+                k, (s0, s1, ent) = speaker
+                q0 = len(parts[0]) + 1
+                q1 = q0 + len(parts[1])
+                quotes.append(dict(doc_pk=pk, idx=0, start=q0, end=q1, text=txt[q0:q1], kind="according_to",
+                                   hearsay=False, speaker_start=s0, speaker_end=s1, speaker_text=txt[s0:s1],
+                                   speaker_name=names[ent][0], speaker_entity=f"e{k + 1}", cue_start=None,
+                                   cue_end=None, cue_text=None))
+        with store.engine.begin() as conn:
+            conn.execute(insert(S.documents), docs)
+            conn.execute(insert(S.mentions), ments)
+            conn.execute(insert(S.entities), ents)
+            if quotes:
+                conn.execute(insert(S.quotes), quotes)
+        done = min(n_docs, lo + batch)
+        if done % 100_000 == 0 or done == n_docs:
+            print(f"  {done:,} documents, {time.perf_counter() - t0:.0f} s", flush=True)
+    with store.engine.begin() as conn:
+        # The counts that ingest keeps in step, made once for the bulk rows.
+        conn.execute(text(
+            "UPDATE global_entities SET "
+            "n_docs = (SELECT count(DISTINCT doc_pk) FROM entities e WHERE e.global_id = global_entities.id), "
+            "n_mentions = (SELECT coalesce(sum(n_mentions), 0) FROM entities e WHERE e.global_id = global_entities.id), "
+            "first_seen = (SELECT min(published_begin) FROM entities e WHERE e.global_id = global_entities.id), "
+            "last_seen = (SELECT max(published_begin) FROM entities e WHERE e.global_id = global_entities.id)"))
+        if store.dialect == "postgresql":
+            conn.execute(text("ANALYZE"))
+    return time.perf_counter() - t0
+
+
+def measure(store: Store, n_queries: int = 100, seed: int = 5) -> list[tuple]:
+    rnd = random.Random(seed)
+    vocab = sorted({w for s in sentences()[:3000] for w in s.split() if w.isalpha() and len(w) > 3})
+    queries = [" ".join(rnd.sample(vocab, rnd.choice([1, 1, 2]))) for _ in range(n_queries)]
+    weights = zipf_weights(N_ENTITIES)
+    entity_ids = [f"G{i:06d}" for i in rnd.choices(range(N_ENTITIES), weights=weights, k=n_queries)]
+    rows = []
+    for label, fn in (
+        ("search, by rank", lambda q, e: store.search(q, limit=20)),
+        ("search, filtered + newest", lambda q, e: store.search(q, limit=20, date_from="2022-01-01",
+                                                                   date_to="2022-12-31", language="nl", sort="newest")),
+        ("entity page", lambda q, e: store.entity(e)),
+    ):
+        for q, e in list(zip(queries, entity_ids))[:5]:
+            fn(q, e)  # warm caches
+        lat = []
+        for q, e in zip(queries, entity_ids):
+            t0 = time.perf_counter()
+            fn(q, e)
+            lat.append(1000 * (time.perf_counter() - t0))
+        rows.append((label, f"{percentile(lat, 50):.1f}", f"{percentile(lat, 95):.1f}", f"{max(lat):.1f}"))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, default=1_000_000)
+    ap.add_argument("--engines", default="sqlite,postgresql")
+    ap.add_argument("--db", default=None, help="SQLite file to build or reuse (default: a temporary file)")
+    args = ap.parse_args()
+    for engine in args.engines.split(","):
+        if engine == "sqlite":
+            path = args.db or f"/tmp/kroniek-scale-{args.docs}.db"
+            store = Store(path)
+        else:
+            try:
+                import psycopg
+
+                schema = f"scale_{args.docs}"
+                with psycopg.connect(PG, autocommit=True, connect_timeout=3) as c:
+                    c.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            except Exception as e:
+                print(f"postgresql: skipped ({e})")
+                continue
+            store = Store(f"{PG}?options=-csearch_path%3D{schema}")
+        have = store.count()
+        if have < args.docs:
+            print(f"{engine}: building {args.docs - have:,} synthetic documents ...")
+            secs = build(store, args.docs - have)
+            print(f"{engine}: built in {secs:.0f} s ({(args.docs - have) / secs:,.0f} docs/s)")
+        print(f"\n{engine}: {store.count():,} documents")
+        print(table(measure(store), ("query", "median ms", "p95 ms", "max ms")))
+        print("targets: search p95 <= 100 ms, entity page p95 <= 200 ms\n")
+
+
+if __name__ == "__main__":
+    main()
