@@ -128,6 +128,7 @@ def test_reference_through_the_stage(reference):
         ("De boerderij werd in 1963 gebouwd.", "nl", "1963", "1963"),
         ("It was the 1990s, after all.", "en", "the 1990s", "199"),
         ("Net income rose in the third quarter.", "en", "the third quarter", "2022-Q3"),
+        ("In nineteen ninety-six, he left.", "en", "nineteen ninety-six", "1996"),
     ],
 )
 def test_absolute_dates(text, lang, span, value):
@@ -333,3 +334,40 @@ def test_full_timestamp_anchor_is_day_precision():
 
 def test_unknown_language_gives_nothing():
     assert find_times("Gestern fiel die Stadt.", "xx", "2022-09-15") == []
+
+
+# --- anaphoric days, approximate distances ------------------------------------------
+
+
+def test_later_that_day_follows_the_day_named():
+    found = times("Op 3 maart werd hij opgepakt. Later die dag sprak de rechter.", "nl", "2022-09-14")
+    assert [(t.text, t.value) for t in found] == [("3 maart", "2022-03-03"), ("Later die dag", "2022-03-03")]
+    t = one("On Friday he left; earlier that morning he had packed.", "en", "2022-09-14", "earlier that morning")
+    assert (t.type, t.value) == ("TIME", "2022-09-09TMO")
+    t = one("Ruim een maand geleden begon het.", "nl", "2022-09-14", "Ruim een maand geleden")
+    assert (t.value, t.mod) == ("2022-08", "APPROX")
+
+
+# --- a new language is a new table ----------------------------------------------------
+
+
+def test_a_language_is_a_table(monkeypatch):
+    import kroniek.nlp.times as tm
+
+    german = {
+        "settings": {"number_classes": ["num"]},
+        "words": {
+            "month": {"januar": 1, "februar": 2, "märz": 3},
+            "dei": {"heute": [0], "gestern": [-1]},
+        },
+        "class": {"num": {"regex": r"\d+"}},
+        "regex": {"day": r"(?:[12]\d|3[01]|0?[1-9])\.?", "year": r"(?:19|20)\d\d"},
+        "rule": [
+            {"kind": "date", "pattern": r"{day}\s+{month}(?:\s+{year})?"},
+            {"kind": "deictic", "pattern": r"{dei}"},
+        ],
+    }
+    lex = tm.Lexicon("de", german)
+    monkeypatch.setattr(tm, "lexicon_for", lambda lang: lex if lang == "de" else None)
+    found = tm.find_times("Gestern, am 24. Februar 2022, begann der Krieg.", "de", "2022-09-15")
+    assert [(t.text, t.value) for t in found] == [("Gestern", "2022-09-14"), ("24. Februar 2022", "2022-02-24")]

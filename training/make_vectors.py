@@ -27,19 +27,51 @@ from vocab import count_words  # noqa: E402
 OUT = ROOT / "training" / "work" / "vectors"
 
 
-def main(max_words: int = 80000) -> None:
+def _chunk(args) -> str:
+    """Vectors for one slice of the word list, saved on its own so that an
+    interrupted run resumes where it stopped."""
+    i, words = args
+    path = OUT / "chunks" / f"{i:06d}.npy"
+    if not path.exists():
+        enc = _encoder()
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, enc.word_vectors(words))
+        tmp.rename(path)
+    return str(path)
+
+
+_ENC = None
+
+
+def _encoder() -> E5Encoder:
+    global _ENC
+    if _ENC is None:
+        _ENC = E5Encoder()
+    return _ENC
+
+
+def main(max_words: int = 80000, jobs: int = 2) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "chunks").mkdir(exist_ok=True)
     counts = count_words()
     words = [w for w, _ in counts.most_common(max_words)]
-    enc = E5Encoder()
     t0 = time.time()
-    vecs = np.zeros((len(words), enc.H), dtype=np.float32)
     step = 4096
-    for i in range(0, len(words), step):
-        vecs[i : i + step] = enc.word_vectors(words[i : i + step])
-        print(f"{i + step}/{len(words)} words, {time.time() - t0:.0f}s", flush=True)
+    tasks = [(i, words[i : i + step]) for i in range(0, len(words), step)]
+    if jobs > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("fork").Pool(jobs) as pool:
+            for k, _ in enumerate(pool.imap(_chunk, tasks)):
+                print(f"{min((k + 1) * step, len(words))}/{len(words)} words, {time.time() - t0:.0f}s", flush=True)
+    else:
+        for k, task in enumerate(tasks):
+            _chunk(task)
+            print(f"{min((k + 1) * step, len(words))}/{len(words)} words, {time.time() - t0:.0f}s", flush=True)
+    vecs = np.concatenate([np.load(OUT / "chunks" / f"{i:06d}.npy") for i, _ in tasks])
     (OUT / "words.txt").write_text("\n".join(words) + "\n", encoding="utf8")
     np.save(OUT / "vectors.npy", vecs)
+    enc = _encoder()
     # ridge map: piece features -> encoder vector, for words never seen
     X = piece_features(enc, words)
     rng = np.random.default_rng(42)
@@ -58,4 +90,8 @@ def main(max_words: int = 80000) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--jobs", type=int, default=2)
+    main(jobs=ap.parse_args().jobs)

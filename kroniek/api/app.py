@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from .. import __version__
 from ..document import Article, MentionType, normalise_published
@@ -27,6 +27,7 @@ MAX_PAGE = 200          # largest page of list results
 MAX_GEO_PAGE = 2000     # largest page of GeoJSON features
 MAX_OFFSET = 2**31 - 1
 MAX_BATCH = 100         # articles per POST
+MAX_TEXT_PARAM = 2000   # characters in a text parameter
 DEFAULT_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILES_ATTRIBUTION = "© OpenStreetMap contributors"
 
@@ -38,6 +39,8 @@ def _clean(value: Optional[str]) -> Optional[str]:
     """Strip NUL (no store accepts it) and surrounding space; empty means absent."""
     if value is None:
         return None
+    if len(value) > MAX_TEXT_PARAM:
+        raise ValueError(f"longer than {MAX_TEXT_PARAM} characters")
     value = value.replace("\x00", "").strip()
     return value or None
 
@@ -58,14 +61,14 @@ class SelectionParams:
 
     def __init__(
         self,
-        q: Text = Query(None, description='Full-text query: words, "a phrase", OR, prefix*', max_length=500),
-        date_from: DateParam = Query(None, description="Published on or after (ISO 8601 at any precision)"),
-        date_to: DateParam = Query(None, description="Published on or before (ISO 8601 at any precision)"),
-        language: Text = Query(None, description="ISO 639-1 code", max_length=16),
-        source: Text = Query(None, description="Exact source", max_length=2000),
+        q: Annotated[Text, Query(description='Full-text query: words, "a phrase", OR, prefix*')] = None,
+        date_from: Annotated[DateParam, Query(description="Published on or after (ISO 8601 at any precision)")] = None,
+        date_to: Annotated[DateParam, Query(description="Published on or before (ISO 8601 at any precision)")] = None,
+        language: Annotated[Text, Query(description="ISO 639-1 code")] = None,
+        source: Annotated[Text, Query(description="Exact source")] = None,
         has_quotes: Optional[bool] = Query(None, description="Only documents with (true) or without (false) quotes"),
-        entity: Text = Query(None, description="Documents mentioning this entity name", max_length=400),
-        place: Text = Query(None, description="Documents naming this place (resolved name or text)", max_length=400),
+        entity: Annotated[Text, Query(description="Documents mentioning this entity name")] = None,
+        place: Annotated[Text, Query(description="Documents naming this place (resolved name or text)")] = None,
     ):
         self.selection = QY.Selection(q=q, date_from=date_from, date_to=date_to, language=language, source=source,
                                       has_quotes=has_quotes, entity=entity, place=place)
@@ -101,6 +104,7 @@ class SnippetPart(Out):
 
 
 class SearchHit(DocRef):
+    preview: str = Field(description="the text's first 160 characters")
     score: float
     snippet: list[SnippetPart] = Field(description="the snippet as plain text parts; hit parts matched the query")
 
@@ -223,7 +227,8 @@ class TimelineItem(Out):
     type: Optional[str] = None
     speaker: Optional[str] = None
     start: Optional[int] = None
-    sentence: Optional[int] = None
+    sentence: Optional[int] = Field(None, description="index of the sentence holding the item")
+    sentence_text: Optional[str] = None
     document: DocRef
 
 
@@ -236,12 +241,19 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1)
-    id: Optional[Union[str, int]] = None
-    published: Optional[str] = None
+    id: Optional[Union[Annotated[str, Field(max_length=200)], int]] = None
+    published: Optional[str] = Field(None, max_length=40)
     title: Optional[str] = None
     url: Optional[str] = None
     source: Optional[str] = None
-    language: Optional[str] = None
+    language: Optional[str] = Field(None, max_length=16)
+
+    @field_validator("text", "id", "published", "title", "url", "source", "language")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        if isinstance(v, str) and "\x00" in v:
+            raise ValueError("NUL characters are not allowed")
+        return v
 
 
 class IngestResult(Out):
@@ -280,9 +292,32 @@ def require_token(credentials: Optional[HTTPAuthorizationCredentials] = Depends(
                             headers={"WWW-Authenticate": "Bearer"})
 
 
+def _analyse(pipeline: Any, articles: list[Article]) -> tuple[list[Article], list[dict]]:
+    """Analyse a batch; if it fails, one by one, so that a bad article costs only itself."""
+    try:
+        return pipeline.analyse_batch(articles), []
+    except Exception:
+        done, failed = [], []
+        for a in articles:
+            try:
+                done.append(pipeline.analyse(a))
+            except Exception as e:
+                failed.append({"source": a.source or a.id, "reason": f"analysis failed: {type(e).__name__}: {e}"})
+        return done, failed
+
+
+def _ensure_read_indexes(store: Store) -> None:
+    """Indexes the read queries rely on, added to stores created before they were in the schema."""
+    from ..store import schema as S
+
+    for index in S.places.indexes:
+        index.create(store.engine, checkfirst=True)
+
+
 def create_app(db_url: str | None = None, mode: str = "accurate") -> FastAPI:
     """The API and the pages over the store at db_url (default: $KRONIEK_DB, else ./kroniek.db)."""
     store = Store(db_url)
+    _ensure_read_indexes(store)
     app = FastAPI(
         title="Kroniek",
         version=__version__,
@@ -324,7 +359,7 @@ def api_router(store: Store, mode: str) -> APIRouter:
     @r.get("/documents/{doc_id:path}", response_model=Article, tags=["documents"])
     def get_document(doc_id: str):
         """One document in the contract's JSON."""
-        article = store.get(doc_id)
+        article = store.get(doc_id) if "\x00" not in doc_id else None
         if article is None:
             raise HTTPException(404, f"no document {doc_id!r}")
         return article
@@ -335,7 +370,6 @@ def api_router(store: Store, mode: str) -> APIRouter:
 
         Needs ``Authorization: Bearer <KRONIEK_TOKEN>``. The same input twice is
         stored once ("unchanged"); a new text under a known id replaces it."""
-        from ..cli import analyse_safely
         from ..ingest.decode import InputError
         from ..ingest.jsonl import article_from_record
         from ..nlp.pipeline import get_pipeline
@@ -358,8 +392,7 @@ def api_router(store: Store, mode: str) -> APIRouter:
         failed = []
         if todo:
             with lock:  # one analysis at a time: the models are shared
-                done, bad = analyse_safely(get_pipeline(mode), [a for _, a in todo])
-            failed = [{"source": f.source, "reason": f.reason} for f in bad]
+                done, failed = _analyse(get_pipeline(mode), [a for _, a in todo])
             statuses = store.put_many(done, f"{mode}/kroniek-{__version__}")
             by_id = {a.id: s for a, s in zip(done, statuses)}
             for i, a in todo:
@@ -369,7 +402,8 @@ def api_router(store: Store, mode: str) -> APIRouter:
 
     @r.get("/search", response_model=SearchPage, tags=["search"])
     def search(sel: SelectionParams = Depends(), page=Depends(page_params), c=Depends(conn),
-               sort: Literal["rank", "newest", "oldest"] = "rank", facets: bool = True):
+               sort: Literal["rank", "newest", "oldest"] = "rank",
+               facets: bool = Query(False, description="Also count the matches per language, source and month")):
         """Full-text search with highlighted snippets (as plain-text parts) and facets."""
         limit, offset = page
         items, total = QY.search(c, dialect, sel.selection, limit=limit, offset=offset, sort=sort)
@@ -379,7 +413,7 @@ def api_router(store: Store, mode: str) -> APIRouter:
     @r.get("/entities", response_model=EntityPage, tags=["entities"])
     def list_entities(sel: SelectionParams = Depends(), page=Depends(page_params), c=Depends(conn),
                       type: Optional[MentionType] = None,
-                      name: Text = Query(None, description="Names containing this (case-insensitive)", max_length=400)):
+                      name: Annotated[Text, Query(description="Names containing this (case-insensitive)")] = None):
         """Entities by mention count, grouped by name and type."""
         limit, offset = page
         items, total = QY.list_entities(c, dialect, sel.selection, type=type, name=name, limit=limit, offset=offset)
@@ -398,9 +432,9 @@ def api_router(store: Store, mode: str) -> APIRouter:
 
     @r.get("/quotes", response_model=QuotePage, tags=["quotes"])
     def list_quotes(sel: SelectionParams = Depends(), page=Depends(page_params), c=Depends(conn),
-                    speaker: Text = Query(None, description="Speaker name or text contains this", max_length=400),
-                    mentioned: Text = Query(None, description="Entity mentioned in the quote", max_length=400),
-                    text: Text = Query(None, description="Quote text contains this", max_length=400),
+                    speaker: Annotated[Text, Query(description="Speaker name or text contains this")] = None,
+                    mentioned: Annotated[Text, Query(description="Entity mentioned in the quote")] = None,
+                    text: Annotated[Text, Query(description="Quote text contains this")] = None,
                     kind: Optional[Literal["direct", "indirect", "according_to"]] = None):
         """Who said what, newest first."""
         limit, offset = page

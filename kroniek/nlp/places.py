@@ -54,6 +54,12 @@ CUE_FITS = {
     "country": {"PCL"},
 }
 MAX_CANDIDATES = 40
+# Weights of the document context, per mention: share of the document's
+# places in the candidate's country, of other names that could lie in its
+# admin region, and nearness to the other places.
+W_COUNTRY, W_ADMIN1, W_NEAR = 3.0, 6.0, 2.0
+# How much a name that could lie in many regions counts (1: as 1/regions).
+ADMIN1_SHARPNESS = 0.5
 
 
 # --- lexicon -------------------------------------------------------------------
@@ -69,6 +75,10 @@ class PlaceLexicon:
     demonym: dict[str, str] = field(default_factory=dict)
     home: dict[str, float] = field(default_factory=dict)
     stop: set[str] = field(default_factory=set)
+    # Gazetteer matcher, second pass: smallest town taken in a country the
+    # article already names, and in the language's home country (0: never).
+    local_pop: int = 5000
+    home_pop: int = 2000
 
 
 @lru_cache(maxsize=None)
@@ -91,6 +101,8 @@ def load_lexicon(lang: str) -> PlaceLexicon:
             lex.home[pat] = w
         elif typ == "stop":
             lex.stop.add(norm(pat))
+        elif typ == "matcher" and pat in ("local_pop", "home_pop"):
+            setattr(lex, pat, int(float(val)))
     for lst in (lex.before, lex.after, lex.suffix):
         lst.sort(key=lambda t: -len(t[0]))
     return lex
@@ -125,9 +137,18 @@ class _Mention:
 _WORD_BEFORE = re.compile(r"[\w'’\-]+[\s,]*$")
 
 
+_DASH_RE = re.compile(r"[-\u2010\u2011\u2012\u2013\u2014_/.]+")
+_WS_RE = re.compile(r"\s+")
+
+
+def _quick_norm(s: str) -> str:
+    """norm() for cue windows: case, dashes and spaces (cue patterns are plain)."""
+    return _WS_RE.sub(" ", _DASH_RE.sub(" ", s.lower())).strip()
+
+
 def _cue(text: str, start: int, end: int, lex: PlaceLexicon) -> tuple[Optional[str], float]:
-    before = norm(text[max(0, start - 40) : start])
-    after = norm(text[end : end + 25])
+    before = _quick_norm(text[max(0, start - 40) : start])
+    after = _quick_norm(text[end : end + 25])
     for pat, kind, w in lex.before:
         if before == pat or before.endswith(" " + pat):
             return kind, w
@@ -163,8 +184,8 @@ def _prior(c: Candidate, lang_flag: int, lex: PlaceLexicon) -> float:
     f = c.flags
     if f & (PRIMARY | LOCAL):
         s += 1.5
-    if f & lang_flag:
-        s += 1.0
+    if f & lang_flag and not f & PRIMARY:
+        s += 1.0  # an exonym of the article's language (Moskou, Charkiv)
     if f & WEAK and not f & (PRIMARY | LOCAL | ALT):
         s -= 4.0
     if c.cc and c.cc in lex.home:
@@ -277,18 +298,22 @@ def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
         for kk, c in ctx.items():
             if kk != k and c.cc:
                 share[c.cc] = share.get(c.cc, 0.0) + weights[kk] / wsum
-        pts = [(o.lat, o.lon) for o in others if o.lat is not None and not o.approx]
+        pts = list({(o.lat, o.lon) for o in others if o.lat is not None and not o.approx})
         best_pid, best_s = None, -1e18
         ranked = sorted(tot, key=lambda pid: -tot[pid])[:15]
         for pid in ranked:
+            if tot[pid] + (W_COUNTRY + W_ADMIN1 + W_NEAR) * n < best_s:
+                break  # no context bonus (at most 8 per mention) can lift it
             c = byid[pid]
-            b = 3.0 * share.get(c.cc, 0.0) if c.cc else 0.0
+            b = W_COUNTRY * share.get(c.cc, 0.0) if c.cc else 0.0
             if c.admin1 and c.ftype != "PCL":
-                sup = sum(1 for kk in keys if kk != k and (c.cc, c.admin1) in regions_of[kk])
-                b += 3.0 * sup / n_other
+                reg = (c.cc, c.admin1)
+                sup = sum(1.0 / len(regions_of[kk]) ** ADMIN1_SHARPNESS
+                          for kk in keys if kk != k and reg in regions_of[kk])
+                b += W_ADMIN1 * sup / n_other
             if pts and c.lat is not None and not c.approx:
                 d = min(_km_fast(c.lat, c.lon, la, lo) for la, lo in pts)
-                b += 2.0 if d < 50 else 1.5 if d < 150 else 0.7 if d < 400 else 0.0
+                b += W_NEAR if d < 50 else 0.75 * W_NEAR if d < 150 else 0.35 * W_NEAR if d < 400 else 0.0
             s = tot[pid] + b * n
             if s > best_s or (s == best_s and pid < best_pid):
                 best_pid, best_s = pid, s
@@ -297,7 +322,10 @@ def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
     picks = {k: byid[pick(k, None)] for k in keys}
     if len(keys) > 1:
         for _ in range(2):
-            picks = {k: byid[pick(k, picks)] for k in keys}
+            new = {k: byid[pick(k, picks)] for k in keys}
+            if new == picks:
+                break
+            picks = new
     for k in keys:
         for m in groups[k]:
             choice = picks[k]
@@ -360,19 +388,50 @@ def _sentence_initial(text: str, start: int) -> bool:
 
 
 def gazetteer_matches(text: str, lang: str, taken: Sequence[tuple[int, int]] = (),
-                      gazetteer: Optional[Gazetteer] = None) -> list[tuple[int, int]]:
+                      gazetteer: Optional[Gazetteer] = None,
+                      context_countries: Iterable[str] = ()) -> list[tuple[int, int]]:
     """Spans of known place names in the text, where the evidence is strong.
 
-    Strong: capitalised; a country, region, sea, island or a city of 100,000+
-    (or one known by its name in this language); the name is the place's own
-    or a language-specific one (not only a GeoNames alternate name); not a
-    stop word for the language, not lower-case elsewhere in the text, not the
-    start of a sentence unless a country or region, and not glued to other
-    capitalised words (Washington Post, Paris Hilton).
+    Every match is capitalised, not a stop word of the language, not written
+    lower-case elsewhere in the text, not a lone word opening a sentence
+    (unless a country or region), and not glued to other capitalised words
+    (Washington Post, Paris Hilton). Beyond that, strong means, first pass:
+    a country, region, sea or island known by its own or a language-specific
+    name, or a city of 100,000+. Second pass, with the countries the first
+    pass and ``context_countries`` (the LOC mentions') found: a town of
+    ``local_pop``+ in one of those countries, or of ``home_pop``+ in the
+    language's home country (Hedel, Vught in a Dutch article); both are
+    lexicon settings per language (``matcher`` rows).
     """
     gaz = gazetteer or get_gazetteer()
     lex = load_lexicon(lang)
-    flag = LANG_FLAG.get(lang, 0)
+
+    def strict(cands):
+        return [c for c in cands if (
+            (c.flags & (PRIMARY | LOCAL) and c.ftype in STRONG_FTYPES)
+            or (c.ftype in ("PPL", "PPLC") and c.pop >= 100_000 and not c.flags & WEAK)
+            or (c.ftype in ("PPL", "PPLC") and c.flags & LOCAL and c.flags & LANG_FLAG.get(lang, 0))
+            or (c.ftype == "SITE" and c.flags & (PRIMARY | LOCAL) and c.name.count(" ") + c.name.count("-") >= 1
+                and not c.name.startswith(("White House", "United States Capitol"))))]
+
+    first = _scan(text, lex, gaz, taken, strict)
+    countries = set(context_countries)
+    for s, e in first:
+        cands = strict(gaz.candidates(text[s:e]))
+        if cands:
+            countries.add(max(cands, key=lambda c: c.pop).cc)
+    home = set(lex.home)
+
+    def local(cands):
+        return [c for c in cands if c.ftype in ("PPL", "PPLC") and not c.flags & WEAK and (
+            (lex.local_pop and c.cc in countries and c.pop >= lex.local_pop)
+            or (lex.home_pop and c.cc in home and c.pop >= lex.home_pop and c.flags & (PRIMARY | LOCAL)))]
+
+    second = _scan(text, lex, gaz, list(taken) + first, local) if (lex.local_pop or lex.home_pop) else []
+    return sorted(first + second)
+
+
+def _scan(text: str, lex: PlaceLexicon, gaz: Gazetteer, taken: Sequence[tuple[int, int]], accept) -> list[tuple[int, int]]:
     tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
     taken_sorted = sorted(taken)
     lower_words = None
@@ -381,12 +440,16 @@ def gazetteer_matches(text: str, lang: str, taken: Sequence[tuple[int, int]] = (
     def overlaps(s: int, e: int) -> bool:
         return any(ts < e and s < te for ts, te in taken_sorted) or any(os_ < e and s < oe for os_, oe in out)
 
+    def is_cap(k: int) -> bool:
+        m = _CAP_TOKEN.match(text, tokens[k][0])
+        return bool(m) and m.end() == tokens[k][1]
+
     i = 0
     n = len(tokens)
     maxw = min(gaz.max_words, 5)
     while i < n:
-        s0, e0 = tokens[i]
-        if not _CAP_TOKEN.match(text, s0) or _CAP_TOKEN.match(text, s0).end() < e0:
+        s0 = tokens[i][0]
+        if not is_cap(i):
             i += 1
             continue
         matched = False
@@ -395,8 +458,7 @@ def gazetteer_matches(text: str, lang: str, taken: Sequence[tuple[int, int]] = (
             if j >= n:
                 continue
             s, e = s0, tokens[j][1]
-            last = text[tokens[j][0]:e]
-            if not last[:1].isupper():
+            if not text[tokens[j][0]:e][:1].isupper():
                 continue
             surface = text[s:e]
             key = norm(surface)
@@ -405,17 +467,17 @@ def gazetteer_matches(text: str, lang: str, taken: Sequence[tuple[int, int]] = (
             cands = gaz.candidates(surface)
             if not cands:
                 continue
-            strong = [c for c in cands if c.flags & (PRIMARY | LOCAL) and (
-                c.ftype in STRONG_FTYPES or (c.ftype in ("PPL", "PPLC") and (c.pop >= 100_000 or c.flags & flag)))]
+            strong = accept(cands)
             if not strong:
                 continue
             initial = _sentence_initial(text, s)
             if initial and w == 1 and not any(c.ftype in ("PCL", "RGN", "CONT") for c in strong):
                 continue
             # Glued to a longer capitalised name?
-            if j + 1 < n and _CAP_TOKEN.match(text, tokens[j + 1][0]) and text[e:tokens[j + 1][0]] in (" ", "-"):
+            if j + 1 < n and is_cap(j + 1) and text[e:tokens[j + 1][0]] in (" ", "-"):
                 continue
-            if i > 0 and not initial and _CAP_TOKEN.match(text, tokens[i - 1][0]) and text[tokens[i - 1][1]:s] == " ":
+            if i > 0 and not initial and is_cap(i - 1) and text[tokens[i - 1][1]:s] == " " \
+                    and not _sentence_initial(text, tokens[i - 1][0]):
                 continue
             if w == 1:
                 if lower_words is None:
@@ -455,7 +517,12 @@ class PlacesStage:
         text = article.text
         loc = [(m.start, m.end) for m in article.mentions if m.type == "LOC"]
         other = [(m.start, m.end) for m in article.mentions if m.type != "LOC"]
-        extra = gazetteer_matches(text, lang, taken=loc + other, gazetteer=self.gaz)
+        countries = set()
+        for p in resolve(text, loc, lang, gazetteer=self.gaz) if loc else ():
+            if p.country:
+                countries.add(p.country)
+        extra = gazetteer_matches(text, lang, taken=loc + other, gazetteer=self.gaz,
+                                  context_countries=countries)
         spans = sorted(set(loc) | set(extra))
         lex = load_lexicon(lang)
         spans = [sp for sp in spans if norm(text[sp[0]:sp[1]]) not in lex.stop]

@@ -89,6 +89,18 @@ class Lexicon:
     min_free_words: int
     speaker_extent: str
     honorifics: frozenset[str]
+    coordinators: frozenset[str] = frozenset()
+    verbs: frozenset[str] = frozenset()
+    definite: frozenset[str] = frozenset()
+    modal_after_hearsay: frozenset[str] = frozenset()
+    negations: frozenset[str] = frozenset()
+    non_agents: frozenset[str] = frozenset()
+    relatives: frozenset[str] = frozenset()
+    generic_ccomp: bool = False
+    not_cues: frozenset[str] = frozenset()
+    expletives: frozenset[str] = frozenset()
+    misc_suffixes: tuple[str, ...] = ()
+    not_name_suffixes: tuple[str, ...] = ()
     all_marks: str = ""
     closers: frozenset[str] = frozenset()
 
@@ -123,7 +135,7 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
         max_gap=int(s.get("max_gap", 8)),
         dets=frozenset(s.get("determiners", [])),
         np_links=frozenset(s.get("np_links", [])),
-        np_stop=frozenset(s.get("np_stop", [])),
+        np_stop=frozenset(s.get("np_stop", [])) | frozenset(s.get("verbs", [])),
         adverbials=frozenset(s.get("adverbials", [])),
         function_words=frozenset(s.get("function_words", [])),
         locative=frozenset(s.get("locative", [])),
@@ -141,6 +153,18 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
         speaker_extent=s.get("speaker_extent", "mention"),
         honorifics=frozenset(s.get("honorifics", [])),
     )
+    lex.coordinators = frozenset(s.get("coordinators", []))
+    lex.verbs = frozenset(s.get("verbs", []))
+    lex.definite = frozenset(s.get("definite", []))
+    lex.modal_after_hearsay = frozenset(t.get("hearsay", {}).get("not_before", []))
+    lex.negations = frozenset(s.get("negations", []))
+    lex.relatives = frozenset(s.get("relatives", []))
+    lex.generic_ccomp = bool(s.get("generic_ccomp", False))
+    lex.not_cues = frozenset(s.get("not_cues", []))
+    lex.non_agents = frozenset(t.get("according_to", {}).get("non_agents", []))
+    lex.expletives = frozenset(s.get("expletives", []))
+    lex.misc_suffixes = tuple(s.get("misc_suffixes", []))
+    lex.not_name_suffixes = tuple(s.get("not_name_suffixes", []))
     lex.all_marks = "".join(sorted(set(marks) | closers))
     lex.closers = closers
     return lex
@@ -190,6 +214,7 @@ class Ctx:
     acronyms: dict[str, str]
     has_dep: bool
     has_pos: bool
+    name_texts: frozenset = frozenset()
     quotes: list[Quote] = field(default_factory=list)
 
 
@@ -253,6 +278,28 @@ def _rule_sents(toks: list[Tok]) -> list[tuple[int, int]]:
     return sents
 
 
+def _split_at_newlines(text: str, toks: list[Tok], sents: list[tuple[int, int]], marks: str) -> list[tuple[int, int]]:
+    """A paragraph break always ends a sentence (headings, captions)."""
+    out = []
+    for a, b in sents:
+        s = a
+        for k in range(a + 1, b):
+            if "\n" in text[toks[k - 1].end:toks[k].start]:
+                out.append((s, k))
+                s = k
+        out.append((s, b))
+    # an opening quotation mark belongs to the sentence it opens
+    for n in range(len(out) - 1):
+        a, b = out[n]
+        last = toks[b - 1]
+        if b - a > 1 and len(last.text) == 1 and last.text in marks and last.end < len(text) \
+                and not text[last.end].isspace():
+            out[n] = (a, b - 1)
+            out[n + 1] = (b - 1, out[n + 1][1])
+    return out
+
+
+_NAME_LINKS = frozenset(["the", "of", "for", "de", "der", "den", "van", "von", "and", "&", "voor", "al", "bin", "ter"])
 _ACRO = re.compile(r"\(\s*([A-Z][A-Za-z&]{1,9})\s*\)")
 _TYPE_MAP = {"PERSON": "PER", "PER": "PER", "ORG": "ORG", "NORP": "MISC", "GPE": "LOC", "LOC": "LOC",
              "FAC": "ORG", "MISC": "MISC"}
@@ -296,26 +343,70 @@ def _build_names(text: str, toks: list[Tok], sents, mentions, doc, lex: Lexicon)
             k += 1
             continue
         if k in sent_first and t.text not in capset and not (k + 1 < n and toks[k + 1].cap and not toks[k + 1].punct):
-            k += 1
-            continue
+            # a sentence-initial word is a name only when it is no known word
+            # and a sentence (not a heading) follows: "Zelensky sprak ..."
+            nxt = toks[k + 1] if k + 1 < n else None
+            if (t.low in lex.adverbials or t.low in lex.np_stop or t.low in lex.descriptions
+                    or lex.not_name_suffixes and t.low.endswith(lex.not_name_suffixes)
+                    or nxt is None or nxt.punct or nxt.sent != t.sent or t.low in lex.cues):
+                k += 1
+                continue
         j = k + 1
         while j < n:
             u = toks[j]
             if u.cap and not u.punct and u.low not in lex.pronouns:
                 j += 1
-            elif u.low in lex.np_links or u.low in ("the", "of", "for", "de", "der", "den", "and"):
-                # a link word only inside a name: the next token must be capitalised
-                if j + 1 < n and toks[j + 1].cap and not toks[j + 1].punct and toks[j + 1].start - u.end <= 1:
-                    j += 1
+            elif u.low in _NAME_LINKS:
+                # link words only inside a name: a capitalised word must follow
+                m = j
+                while m < n and toks[m].low in _NAME_LINKS and m - j < 2:
+                    m += 1
+                if m < n and toks[m].cap and not toks[m].punct and toks[m].low not in lex.pronouns:
+                    j = m
                 else:
                     break
             else:
                 break
         while j > k + 1 and not toks[j - 1].cap:
             j -= 1
-        names.append(Name(toks[k].start, toks[j - 1].end, text[toks[k].start:toks[j - 1].end], None, k, j))
+        typ = None
+        k0 = k
+        while k0 < j - 1 and toks[k0].low in lex.descriptions:  # "President Zelensky"
+            k0 += 1
+        if j == k0 + 1 and lex.misc_suffixes and toks[k0].low.endswith(lex.misc_suffixes):
+            typ = "MISC"  # Russische, Oekraïense: name-derived adjectives
+        names.append(Name(toks[k0].start, toks[j - 1].end, text[toks[k0].start:toks[j - 1].end], typ, k0, j))
         k = j
+    _infer_types(names, toks, lex)
     return names
+
+
+def _infer_types(names: list[Name], toks: list[Tok], lex: Lexicon) -> None:
+    """Types for names found without NER, from how the document uses them:
+    after a locative preposition -> LOC; after a person/organisation description
+    ("minister Kuleba", "denktank ISW") -> that type; an acronym -> ORG; two or
+    more capitalised words -> PER."""
+    evidence: dict[str, str] = {}
+    for nm in names:
+        if nm.type is not None:
+            continue
+        prev = toks[nm.t0 - 1].low if nm.t0 > 0 else ""
+        prev2 = toks[nm.t0 - 2].low if nm.t0 > 1 else ""
+        if prev in lex.descriptions:
+            evidence.setdefault(nm.text, lex.descriptions[prev])
+        elif prev in lex.locative or prev2 in lex.locative and prev in lex.dets:
+            evidence.setdefault(nm.text, "LOC")
+    for nm in names:
+        if nm.type is not None:
+            continue
+        last = nm.text.split()[-1]
+        typ = evidence.get(nm.text) or evidence.get(last)
+        if typ is None:
+            if nm.text.isupper() and len(nm.text) >= 2:
+                typ = "ORG"
+            elif nm.t1 - nm.t0 >= 2 and all(t.cap for t in toks[nm.t0:nm.t1]):
+                typ = "PER"
+        nm.type = typ
 
 
 def _acronyms(text: str, names: list[Name]) -> dict[str, str]:
@@ -338,7 +429,24 @@ def _acronyms(text: str, names: list[Name]) -> dict[str, str]:
 # --- the extractor ------------------------------------------------------------
 
 
-def extract(text: str, doc=None, mentions=None, lang: str = "nl") -> list[Quote]:
+@lru_cache(maxsize=None)
+def _fixed_types(lang: str) -> dict[str, str]:
+    """Names with a fixed type (the mentions stage's table), for typing names
+    found without NER."""
+    res = files("kroniek.nlp.lexicon").joinpath(lang, "mentions-gazetteer.tsv")
+    out: dict[str, str] = {}
+    if res.is_file():
+        for line in res.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 2 and not line.startswith("#") and parts[1].strip() in ("PER", "ORG", "LOC", "MISC"):
+                out[parts[0].strip()] = parts[1].strip()
+    return out
+
+
+def extract(text: str, doc=None, mentions=None, lang: str = "nl", places=None) -> list[Quote]:
+    """The quotes of one text. ``doc``: its spaCy Doc (tokens, and POS, parse,
+    entities where the pipeline has them); ``mentions``: the mentions layer;
+    ``places``: the places layer (types names as LOC when there is no NER)."""
     lex = load_lexicon(lang)
     if lex is None or not text.strip():
         return []
@@ -350,17 +458,27 @@ def extract(text: str, doc=None, mentions=None, lang: str = "nl") -> list[Quote]
         has_dep = has_pos = False
     if not toks:
         return []
+    sents = _split_at_newlines(text, toks, sents, lex.all_marks)
     for si, (a, b) in enumerate(sents):
         for k in range(a, b):
             toks[k].sent = si
     paras = [0] + [m.end() for m in re.finditer(r"\n\s*", text)]
     names = _build_names(text, toks, sents, mentions, doc, lex)
+    if not mentions:
+        fixed = _fixed_types(lang)
+        spans = [(p.start, p.end) for p in places or ()]
+        for nm in names:
+            if nm.text in fixed and (nm.type is None or nm.type != fixed[nm.text]):
+                nm.type = fixed[nm.text]
+            elif nm.type in (None, "PER") and any(a <= nm.start and nm.end <= b for a, b in spans):
+                nm.type = "LOC"
     name_at: dict[int, Name] = {}
     for nm in names:
         for k in range(nm.t0, nm.t1):
             name_at[k] = nm
     ctx = Ctx(text, lex, toks, [t.start for t in toks], sents, paras, names, name_at,
               _acronyms(text, names), has_dep, has_pos)
+    ctx.name_texts = frozenset(nm.text for nm in names)
     _Extractor(ctx).run()
     return ctx.quotes
 
@@ -374,6 +492,8 @@ class _Extractor:
         self.out: list[tuple[Quote, tuple]] = []
         self.covered_direct: list[tuple[int, int, Optional[Speaker]]] = []
         self.frames: set[int] = set()  # cue tokens already used by a direct quote
+        self.quoted: list[tuple[int, int]] = []  # every span between quotation marks
+        self.used_cues: set[int] = set()
 
     # -- helpers ----------------------------------------------------------------
 
@@ -417,7 +537,7 @@ class _Extractor:
         t = self.toks[k]
         if self.c.has_pos:
             return t.pos in ("VERB", "AUX")
-        return t.low in self.lex.np_stop and t.low not in self.lex.np_links
+        return t.low in self.lex.verbs or t.low in self.lex.cues
 
     # -- speaker phrases -----------------------------------------------------
 
@@ -441,8 +561,9 @@ class _Extractor:
                         continue
                 break
             if j in self.c.name_at:
-                j = max(j + 1, self.c.name_at[j].t1)
-                seen_head = True
+                nmj = self.c.name_at[j]
+                j = max(j + 1, nmj.t1)
+                seen_head = seen_head or nmj.type != "MISC"
                 continue
             if t.low in lex.np_links and j > k and j + 1 < lim and not toks[j + 1].punct:
                 j += 1
@@ -451,6 +572,10 @@ class _Extractor:
                 j += 1
                 continue
             if self.c.has_pos:
+                if j > k and toks[j - 1].low in lex.descriptions and not t.cap and t.low not in lex.descriptions:
+                    break  # "de premier langer": the head noun ends the phrase
+                if t.low in lex.expletives and j == k and t.low not in lex.dets:
+                    break
                 if t.pos in ("DET", "ADJ", "NOUN", "PROPN", "NUM") or (t.pos == "PRON" and j == k):
                     seen_head = seen_head or t.pos in ("NOUN", "PROPN", "PRON")
                     j += 1
@@ -462,12 +587,18 @@ class _Extractor:
                 break
             if t.low in lex.cues and j > k:
                 break
-            if t.low in lex.pronouns:
+            if t.low in lex.pronouns and not (
+                t.low in lex.dets and j + 1 < lim and not toks[j + 1].punct
+                and (toks[j + 1].low not in lex.np_stop or j + 1 in self.c.name_at)
+            ):
                 if j == k:
                     j += 1
                 break
-            if seen_head and not t.cap and toks[j - 1].cap:
+            prev_nm = self.c.name_at.get(j - 1)
+            if seen_head and not t.cap and prev_nm is not None and prev_nm.type != "MISC" and t.low not in lex.descriptions:
                 break  # a lower-case word after a name ends the phrase
+            if j > k and toks[j - 1].low in lex.descriptions and not t.cap and t.low not in lex.descriptions:
+                break  # "de premier langer": the head noun ends the phrase
             j += 1
             if t.low in lex.descriptions or t.cap:
                 seen_head = True
@@ -519,10 +650,12 @@ class _Extractor:
                 seen.add(id(nm))
                 names_in.append(nm)
         first = toks[a]
-        # a pronoun
-        if first.low in lex.pronouns and b - a == 1:
-            return self.resolve_pronoun(a, cue_tok)
-        if first.low in lex.pronouns and first.low not in lex.dets:
+        if first.low in lex.expletives and first.low not in lex.dets:
+            return None  # "er werd gezegd", "there"
+        # a pronoun (not a determiner of a longer phrase: "het ISW")
+        if first.low in lex.pronouns and (b - a == 1 or first.low not in lex.dets):
+            if first.low in lex.expletives:
+                return None
             return self.resolve_pronoun(a, cue_tok)
         # the phrase's head: first non-determiner word
         h = a
@@ -530,24 +663,31 @@ class _Extractor:
             h += 1
         if h >= b:
             return None
-        per = [nm for nm in names_in if nm.type == "PER"]
         desc_k = None
+        link_k = b
         for k in range(h, b):
-            if toks[k].low in lex.descriptions and k not in self.c.name_at:
+            if toks[k].low in lex.np_links and k > h:
+                link_k = k
+                break
+            if toks[k].low in lex.descriptions and k not in self.c.name_at and desc_k is None:
                 desc_k = k
-                break
-            if toks[k].low in lex.np_links:
-                break
+        # the names of the phrase's head part (not inside "van ..."), MISC adjectives aside
+        heads = [nm for nm in names_in if nm.type != "MISC" and nm.t0 < link_k]
+        per = [nm for nm in heads if nm.type == "PER"]
         phrase_mode = lex.speaker_extent == "phrase"
-        if per:
-            nm = per[0]
-        elif names_in and (desc_k is None or names_in[0].t0 < desc_k):
-            nm = names_in[0]
-            # "Clinton's campaign" / "het Russische ministerie": the name modifies a description
-            if desc_k is not None and nm.t1 <= desc_k:
-                nm = None
-        else:
-            nm = None
+        nm = per[0] if per else (heads[0] if heads else None)
+        if nm is not None and desc_k is not None and nm.t1 <= desc_k:
+            nm = None  # "Clinton's campaign", "Poetins woordvoerder": the name modifies the description
+        if nm is None and desc_k is not None:
+            # an apposition at the end: "minister van Infrastructuur Aleksandr Koebrakov"
+            tail = [x for x in names_in if x.type in ("PER", None) and x.t1 == b and x.t0 > desc_k
+                    and (x.type == "PER" or x.t1 - x.t0 >= 2)]
+            if tail:
+                nm = tail[-1]
+        if nm is None and desc_k is None and not heads and names_in:
+            rest = [x for x in names_in if x.type != "MISC"]
+            if rest and not any(toks[k].low in lex.np_links for k in range(h, rest[0].t0)):
+                nm = rest[0]
         if phrase_mode:
             s, e = toks[a].start, toks[b - 1].end
             name = self.canonical(nm) if nm else self.describe(h, b)
@@ -574,7 +714,14 @@ class _Extractor:
             if e - h > 6:
                 e = h + 6
             s_, e_ = toks[h].start, toks[e - 1].end
-            name = self.title_antecedent(desc_k, a) if desc_k is not None else None
+            name = None
+            if desc_k is not None:
+                mods = tuple(t.low for t in toks[h:desc_k])
+                name = self.title_antecedent(desc_k, a, mods)
+                # a definite bare description ("de bewindsman", "the spokesman") refers back
+                if name is None and desc_k == h and e == h + 1 and a < h and toks[a].low in lex.definite \
+                        and lex.descriptions[toks[h].low] == "PER":
+                    name = self.antecedent(h, frozenset([lex.descriptions[toks[h].low]]), True)
             return Speaker(start=s_, end=e_, text=self.text[s_:e_], name=name or self.text[s_:e_])
         return None
 
@@ -583,6 +730,13 @@ class _Extractor:
         return self.text[s:e]
 
     def canonical(self, nm: Name) -> str:
+        cache = self.__dict__.setdefault("_canon", {})
+        key = id(nm)
+        if key not in cache:
+            cache[key] = self._canonical(nm)
+        return cache[key]
+
+    def _canonical(self, nm: Name) -> str:
         t = nm.text.strip()
         if t in self.c.acronyms:
             return self.c.acronyms[t]
@@ -602,13 +756,15 @@ class _Extractor:
             best = best[:-2]
         return best
 
-    def title_antecedent(self, desc_k: int, before: int) -> Optional[str]:
-        """The named person introduced with the same description noun ("minister Kuleba")."""
+    def title_antecedent(self, desc_k: int, before: int, mods: tuple = ()) -> Optional[str]:
+        """The named person introduced with the same description ("minister Kuleba",
+        "de Oekraïense president Volodymyr Zelensky" for "de Oekraïense president")."""
         noun = self.toks[desc_k].low
         toks = self.toks
         best = None
+        m = len(mods)
         for k in range(0, before):
-            if toks[k].low == noun:
+            if toks[k].low == noun and (not m or tuple(t.low for t in toks[max(0, k - m):k]) == mods):
                 for j in range(k + 1, min(len(toks), k + 5)):
                     nm = self.c.name_at.get(j)
                     if nm is not None and nm.type in ("PER", None) and toks[j].cap:
@@ -627,6 +783,15 @@ class _Extractor:
 
     def resolve_pronoun(self, k: int, cue_tok: int) -> Optional[Speaker]:
         t = self.toks[k]
+        if t.low in self.lex.relatives:
+            # "Smith, who said ...": the phrase the relative clause hangs on
+            j = k - 1
+            while j >= 0 and self.toks[j].text in (",", "—"):
+                j -= 1
+            nm = self.c.name_at.get(j)
+            if nm is not None and nm.type != "MISC":
+                return Speaker(start=t.start, end=t.end, text=t.text, name=self.canonical(nm))
+            return None
         allowed = self.lex.pronouns.get(t.low, frozenset())
         ant = self.antecedent(k, allowed, t.low in self.lex.singular)
         if ant is None:
@@ -634,6 +799,10 @@ class _Extractor:
         return Speaker(start=t.start, end=t.end, text=t.text, name=ant)
 
     def compatible(self, nm: Name, allowed: frozenset[str]) -> bool:
+        if nm.t1 < len(self.toks) and self.toks[nm.t1].low in ("’s", "'s", "’", "'") \
+                or nm.text.endswith(("’s", "'s")) \
+                or nm.type is None and nm.text.endswith("s") and nm.text[:-1] in self.c.name_texts:
+            return False  # a genitive: "Zelensky’s adviseur", "Poetins"
         if nm.type is not None:
             return nm.type in allowed
         k = nm.t0
@@ -643,44 +812,84 @@ class _Extractor:
         return True
 
     def antecedent(self, k: int, allowed: frozenset[str], singular: bool) -> Optional[str]:
-        """Nearest compatible name before token k: the recent speakers, then this
-        sentence before k, then earlier sentences left to right (subjects first)."""
+        """The compatible named person/organisation a pronoun or description at
+        token k refers to: the most salient one in this sentence before k and
+        the four sentences before it. Salience: a speaker of a recent quote (+2),
+        each mention in the window (+1), the first name of its sentence (+0.5),
+        the nearest sentence (+0.5); typed names (NER) before untyped ones."""
         si = self.toks[k].sent
-        a, _ = self.c.sents[si]
-        # recent quote speakers in this or the previous sentence
-        for q, _key in reversed(self.out):
-            if q.speaker is None or q.speaker.name is None:
-                continue
-            qs = self.toks[self.tok_at(q.speaker.start)].sent
-            if si - qs <= 1 and q.speaker.start < self.toks[k].start:
-                if self.name_type(q.speaker) in allowed or self.name_type(q.speaker) is None:
-                    return q.speaker.name
-            break
+        here = self.toks[k].start
+        lo_sent = max(0, si - 4)
+        lo_tok = self.c.sents[lo_sent][0]
+        scores: dict[str, float] = {}
+        nearest: dict[str, int] = {}
         for nm in self.c.names:
-            if a <= nm.t0 < k and self.compatible(nm, allowed) and self.toks[nm.t0].low not in ("’s",):
-                return self.canonical(nm)
-        for sj in range(si - 1, max(-1, si - 6), -1):
-            sa, sb = self.c.sents[sj]
-            for nm in self.c.names:
-                if sa <= nm.t0 < sb and self.compatible(nm, allowed):
-                    # skip a genitive ("Poetins") and names in a locative phrase
-                    return self.canonical(nm)
+            if not (lo_tok <= nm.t0 < k) or not self.compatible(nm, allowed):
+                continue
+            if any(qa <= nm.start < qb for qa, qb in self.quoted):
+                continue
+            key = self.canonical(nm)
+            sj = self.toks[nm.t0].sent
+            sc = 1.0 + (0.5 if nm.type is not None else 0.0)
+            if nm.t0 == self.first_name_of_sent(sj):
+                sc += 0.5
+            if sj >= si - 1:
+                sc += 0.5
+                sa_ = self.c.sents[sj][0]
+                if sj == si - 1 and (nm.t0 == sa_ or nm.t0 == sa_ + 1 and self.toks[sa_].low in self.lex.dets):
+                    sc += 2.0  # the topic of the previous sentence
+            scores[key] = scores.get(key, 0.0) + sc
+            nearest[key] = max(nearest.get(key, -1), nm.t0)
+        speakers = set()
+        for q, _key in self.out:
+            sp = q.speaker
+            if sp is None or sp.name is None or sp.start >= here or sp.name in speakers:
+                continue
+            if self.toks[self.tok_at(sp.start)].sent < si - 5:
+                continue
+            typ = self.name_type(sp)
+            if typ in allowed or typ is None and "PER" in allowed:
+                speakers.add(sp.name)  # a recent speaker, once
+                bonus = 2.0
+                sk = self.tok_at(sp.start)
+                sj = self.toks[sk].sent
+                if sk not in self.c.name_at and sj >= si - 1:
+                    # a described speaker ("het hoofd van de inlichtingendienst zegt")
+                    sa_ = self.c.sents[sj][0]
+                    bonus += 0.5 + (2.0 if sj == si - 1 and (sk == sa_ or sk == sa_ + 1 and self.toks[sa_].low in self.lex.dets) else 0.0)
+                scores[sp.name] = scores.get(sp.name, 0.0) + bonus
+                nearest[sp.name] = max(nearest.get(sp.name, -1), self.tok_at(sp.start))
+        if scores:
+            return max(scores, key=lambda x: (scores[x], nearest[x]))
         return None
+
+    def first_name_of_sent(self, sj: int) -> int:
+        cache = self.__dict__.setdefault("_first_name", {})
+        if sj not in cache:
+            sa, sb = self.c.sents[sj]
+            cache[sj] = next((nm.t0 for nm in self.c.names if sa <= nm.t0 < sb and nm.type != "MISC"), -1)
+        return cache[sj]
 
     def name_type(self, sp: Speaker) -> Optional[str]:
         for nm in self.c.names:
-            if nm.start <= sp.start < nm.end:
+            if nm.start <= sp.start < nm.end or nm.text == sp.name:
                 return nm.type
-        if sp.text.lower() in self.lex.pronouns:
-            return None
+        low = sp.text.lower()
+        if low in self.lex.descriptions:
+            return self.lex.descriptions[low]
+        for nm in self.c.names:
+            if nm.text.split()[-1] == (sp.name or "").split()[-1:][0] if sp.name else False:
+                return nm.type
         return None
 
     def subject_of(self, cue: int, lo: int, hi: int, after_lim: int) -> Optional[tuple[int, int]]:
         """Token range of the subject of the cue verb at `cue` inside [lo, hi)."""
         toks, lex = self.toks, self.lex
         if self.c.has_dep:
+            cs = self.clause_start(cue, lo)
             for t in toks[lo:hi]:
-                if t.head == cue and t.dep in ("nsubj", "nsubjpass", "nsubj:pass", "csubj") and t.i != cue:
+                if t.head == cue and t.dep in ("nsubj", "nsubjpass", "nsubj:pass", "csubj") and t.i != cue \
+                        and (t.i >= cs or t.i > cue):
                     a, b = self.subtree(t.i, lo, hi)
                     # cut relative clauses and appositions after a comma
                     for j in range(t.i, b):
@@ -688,6 +897,20 @@ class _Extractor:
                             b = j
                             break
                     return (a, b)
+        if self.c.has_pos:
+            # the parse found no subject: the noun phrase right before the verb
+            # (skipping adverbs and auxiliaries), else the one right after it
+            j = cue - 1
+            while j >= lo and toks[j].pos in ("ADV", "AUX", "PART") and toks[j].low not in lex.comps:
+                j -= 1
+            e = j + 1
+            while j >= lo and (toks[j].pos in ("PROPN", "NOUN", "PRON", "DET", "ADJ", "NUM")
+                               or j in self.c.name_at or toks[j].low in ("’s", "'s")) and toks[j].low not in lex.comps:
+                j -= 1
+                if toks[j + 1].pos == "PRON" and toks[j + 1].low in lex.pronouns:
+                    break
+            if e > j + 1 and any(toks[x].pos in ("PROPN", "NOUN", "PRON") for x in range(j + 1, e)):
+                return (j + 1, e)
         return self.subject_rule(cue, lo, hi, after_lim)
 
     def clause_start(self, cue: int, lo: int) -> int:
@@ -695,7 +918,7 @@ class _Extractor:
         cs = lo
         for j in range(cue - 1, lo - 1, -1):
             t = toks[j]
-            if t.text in (",", ";", ":", "(", "—", "–") or t.text in lex.closers:
+            if t.text in (",", ";", ":", "(", "—", "–") or t.text in lex.closers or t.low in lex.comps and j > lo:
                 cs = j + 1
                 break
             if t.low in lex.coordinators and j + 1 < cue:
@@ -901,6 +1124,13 @@ class _Extractor:
             if subj is None:
                 continue
             sp = self.speaker_from(subj[0], subj[1], j)
+            if sp is None and toks[subj[0]].low in lex.expletives:
+                # "klonk het dat Rusland de ‘...’": the reported clause names the source
+                for m in range(cue[1], k):
+                    nm = self.c.name_at.get(m)
+                    if nm is not None and nm.type != "MISC" and toks[m - 1].low not in lex.locative:
+                        sp = Speaker(start=nm.start, end=nm.end, text=nm.text, name=self.canonical(nm))
+                        break
             if sp is None:
                 continue
             return (sp, self.span(toks[cue[0]].start, toks[cue[1] - 1].end), j)
@@ -918,6 +1148,8 @@ class _Extractor:
     def direct_quotes(self) -> None:
         toks, text, lex = self.toks, self.text, self.lex
         found = self.scan_marks()
+        self.quoted = [(a, b) for _, a, b, _, _ in found]
+        records: list[tuple[bool, int, Quote]] = []
         prev_speaker: Optional[Speaker] = None
         prev_end_char = -1
         prev_para = -1
@@ -941,6 +1173,9 @@ class _Extractor:
             cue = speaker = None
             cue_tok = None
             continuation = False
+            speechlike = (content_words >= lex.min_free_words and (
+                text[b - 1] in ".!?…,;" or not closed or content_words >= 8)
+            ) or (content_words >= 2 and text[b - 1] in ".!?…" and text[a].isupper())
             fr = self.frame_after(close_end, sb_close, next_open_same) if closed else None
             if fr is not None:
                 speaker, cue, cue_tok, end_tok = fr
@@ -955,9 +1190,9 @@ class _Extractor:
                     speaker, cue, cue_tok = fb
                 elif pending_next is not None and pending_next[1] == o:
                     speaker, continuation = pending_next[0], True
-                elif prev_speaker is not None and (
+                elif prev_speaker is not None and (speechlike or toks[ko].sent == prev_sent) and (
                     (not prev_closed and para == prev_para + 1 and text[o] in lex.marks)
-                    or (para == prev_para and toks[ko].sent - prev_sent <= 2)
+                    or (para == prev_para and toks[ko].sent - prev_sent <= 3)
                     or (para == prev_para + 1 and toks[ko].sent - prev_sent <= 1)
                 ):
                     speaker, continuation = prev_speaker, True
@@ -971,8 +1206,7 @@ class _Extractor:
                 pending_next = None
             if speaker is None and cue is None:
                 # an unattributed fragment: a scare quote or a title unless it is speech
-                looks_like_speech = content_words >= lex.min_free_words and (
-                    text[b - 1] in ".!?…,;" or not closed or content_words >= 8)
+                looks_like_speech = speechlike
                 starts_sentence = ko == sa or toks[ko - 1].text in (":",) or ko == self.c.sents[toks[ko].sent][0]
                 if not (looks_like_speech and starts_sentence):
                     continue
@@ -982,6 +1216,7 @@ class _Extractor:
             q = Quote(start=a, end=b, text=text[a:b], kind="direct", speaker=speaker,
                       cue=cue, hearsay=hearsay)
             self.add(q, ("direct", a, b))
+            records.append((closed, para, q))
             self.covered_direct.append((a, b, speaker))
             if speaker is not None:
                 prev_speaker = speaker if not continuation or prev_speaker is None else prev_speaker
@@ -993,6 +1228,13 @@ class _Extractor:
             prev_para = self.para_of(close_end - 1) if closed else para
             prev_closed = closed
             prev_sent = toks[self.tok_at(max(a, b - 1))].sent
+        # a quote left open at a paragraph end takes the speaker of its continuation
+        for n in range(len(records) - 2, -1, -1):
+            closed, para, q = records[n]
+            nclosed, npara, nq = records[n + 1]
+            if not closed and q.speaker is None and nq.speaker is not None and npara == para + 1 \
+                    and self.c.paras[npara] == nq.start - 1:
+                q.speaker = nq.speaker.model_copy()
 
     # -- indirect speech and according_to ---------------------------------------
 
@@ -1002,11 +1244,25 @@ class _Extractor:
         e = sb
         while e > k and toks[e - 1].punct and toks[e - 1].text in ".!?;:,)":
             e -= 1
-        # a postposed frame of its own ends the clause: ", aldus X" / ", zei hij"
+        # a postposed frame of its own ends the clause: ", aldus X" / ", zei hij" / ", meldt X",
+        # and so does a coordinated report: "... en het leger bevestigt dat ..."
         for j in range(k + 1, e):
-            if toks[j].text == "," and j + 1 < e and (toks[j + 1].low in self.lex.postposed or self.according_at(j + 1)):
+            if toks[j].text == "," and j + 1 < e and (
+                toks[j + 1].low in self.lex.postposed or self.according_at(j + 1)
+                or self.cue_at(j + 1, e) is not None and not self.cue_at(j + 1, e)[3]
+            ):
                 e = j
                 break
+            if toks[j].low in self.lex.coordinators and j + 2 < e:
+                for m in range(j + 1, min(e, j + 7)):
+                    if toks[m].punct:
+                        break
+                    cue = self.cue_at(m, e)
+                    if cue is not None and any(toks[x].low in self.lex.comps for x in range(cue[1], min(e, cue[1] + 4))):
+                        e = j
+                        break
+                if e == j:
+                    break
         return toks[e - 1].end if e > k else toks[k].end
 
     def clause_start_after(self, k: int, sb: int) -> int:
@@ -1037,6 +1293,56 @@ class _Extractor:
                     continue
                 self.reported(cue, sa, sb)
                 k = cue[1] if cue[1] > k else k + 1
+            if self.c.has_dep and lex.generic_ccomp:
+                self.generic_reports(sa, sb)
+
+    def generic_reports(self, sa: int, sb: int) -> None:
+        """With a parse: any verb outside the table whose subject is a person,
+        organisation, pronoun or speaker description and which has a clausal
+        complement ("Trump insisted that ...", "she knows that ...")."""
+        toks, lex, text = self.toks, self.lex, self.text
+        for t in toks[sa:sb]:
+            if t.dep != "ccomp" or t.head == t.i:
+                continue
+            h = t.head
+            if not (sa <= h < sb) or h in self.used_cues or h in self.frames or toks[h].pos != "VERB":
+                continue
+            if toks[h].low in lex.cues or toks[h].low in lex.not_cues:
+                continue
+            if any(toks[x].low in lex.negations and toks[x].head == h for x in range(sa, sb)):
+                continue
+            subj = None
+            for u in toks[sa:sb]:
+                if u.head == h and u.dep in ("nsubj", "nsubj:pass") and u.i != h:
+                    subj = u.i
+                    break
+            if subj is None:
+                continue
+            nm = self.c.name_at.get(subj)
+            human = (nm is not None and nm.type in ("PER", "ORG")) or toks[subj].low in lex.pronouns \
+                and toks[subj].low not in lex.expletives or toks[subj].low in lex.descriptions
+            if not human:
+                continue
+            a_, b_ = self.subtree(t.i, sa, sb)
+            if a_ < h:
+                continue  # preposed clauses: only with a table cue
+            a_ = self.clause_start_after(a_, sb)
+            while b_ > a_ and toks[b_ - 1].punct:
+                b_ -= 1
+            if b_ <= a_:
+                continue
+            ca, cb = self.strip_marks(toks[a_].start, toks[b_ - 1].end)
+            if cb <= ca or any(ca <= da and db <= cb and (db - da) >= 0.5 * (cb - ca) for da, db, _ in self.covered_direct):
+                continue
+            r = self.subject_of(h, sa, sb, sb)
+            if r is None:
+                continue
+            sp = self.speaker_from(r[0], r[1], h)
+            if sp is None:
+                continue
+            q = Quote(start=ca, end=cb, text=text[ca:cb], kind="indirect", speaker=sp,
+                      cue=self.span(toks[h].start, toks[h].end), hearsay=self.hearsay_in(h, ca, cb))
+            self.add(q, ("indirect", ca, cb, h))
 
     def reported(self, cue: tuple, sa: int, sb: int) -> None:
         toks, lex, text = self.toks, self.lex, self.text
@@ -1054,9 +1360,8 @@ class _Extractor:
                 break
             j += 1
         content = None
+        kind = "indirect"
         if comp is not None:
-            if self.c.has_dep and lex.comps and toks[comp].low in lex.comps and False:
-                pass
             cs = comp + 1
             ce = self.content_end(cs, sb)
             if self.c.has_dep:
@@ -1073,7 +1378,7 @@ class _Extractor:
             kind = "indirect"
         elif self.c.has_dep and not weak:
             for t in toks[sa:sb]:
-                if t.head == c0 and t.dep in ("ccomp", "parataxis") and t.i != c0:
+                if t.head == c0 and t.dep in ("ccomp", "parataxis", "xcomp") and t.i != c0:
                     a_, b_ = self.subtree(t.i, sa, sb)
                     if a_ > c0:
                         a_ = self.clause_start_after(a_, sb)
@@ -1102,8 +1407,11 @@ class _Extractor:
                     e -= 1
                 if e > pa:
                     content = (toks[pa].start, toks[e - 1].end)
-        if content is None or content[1] <= content[0]:
-            return
+        if content is None or content[1] <= content[0] or " " not in text[content[0]:content[1]].strip():
+            return  # nothing, or a single word: no clause
+        cs_ = self.clause_start(c0, sa)
+        if any(toks[j].low in lex.negations for j in range(cs_, comp if comp is not None else c1 + 1)):
+            return  # "gaf nog nooit toe dat", "did not say that"
         # the speaker
         subj = self.subject_of(c0, sa, sb, comp if comp is not None else sb)
         if subj is None:
@@ -1125,6 +1433,7 @@ class _Extractor:
         hearsay = self.hearsay_in(c0, a, b)
         q = Quote(start=a, end=b, text=text[a:b], kind=kind, speaker=sp, cue=cue_span, hearsay=hearsay)
         self.add(q, ("indirect", a, b, c0))
+        self.used_cues.add(c0)
 
     def coordinated_that(self, b_: int, sb: int) -> bool:
         toks = self.toks
@@ -1136,10 +1445,11 @@ class _Extractor:
     def according_to(self, k: int, n_acc: int, sa: int, sb: int) -> None:
         toks, text = self.toks, self.text
         a, b = self.np_right(k + n_acc, sb)
-        if self.c.has_dep and toks[k].dep in ("prep", "case") and False:
-            pass
-        sp = self.speaker_from(a, b, k)
-        if sp is None:
+        if b <= a:
+            return
+        non_agent = any(toks[j].low in self.lex.non_agents for j in range(a, b))
+        sp = None if non_agent else self.speaker_from(a, b, k)
+        if sp is None and not non_agent:
             return
         cue = self.span(toks[k].start, toks[k + n_acc - 1].end)
         e = sb
@@ -1170,6 +1480,9 @@ class _Extractor:
         ca, cb = self.strip_marks(ca, cb)
         if cb <= ca:
             return
+        # "..., meldt Reuters" after the clause is a frame of its own
+        kc = self.tok_at(ca)
+        cb = min(cb, self.content_end(kc, self.tok_at(cb - 1) + 1)) if kc < self.tok_at(cb - 1) else cb
         for da, db, _ in self.covered_direct:
             if ca <= da and db <= cb and (db - da) >= 0.5 * (cb - ca):
                 return
@@ -1253,6 +1566,8 @@ class _Extractor:
                     continue
                 if t.low in lex.hearsay_words:
                     # the finite verb of the main clause: no subordinator or comma before it
+                    if k + 1 < sb and toks[k + 1].low in lex.modal_after_hearsay:
+                        continue
                     if k - sa > 10 or any(toks[j].low in lex.comps or toks[j].text in (",", ":")
                                           or toks[j].low in lex.function_words and toks[j].low in
                                           ("die", "wat", "waar", "who", "which", "of", "als", "omdat")
@@ -1288,6 +1603,24 @@ class _Extractor:
                       cue=self.span(toks[m0].start, toks[m1 - 1].end), hearsay=True)
             self.add(q, ("hearsay", ca, cb))
 
+    def reresolve_pronouns(self) -> None:
+        """Direct quotes were resolved before the indirect ones were known: a
+        pronoun speaker is resolved again now that every earlier speaker is."""
+        lex = self.lex
+        done: set[int] = set()
+        self.out.sort(key=lambda e: e[0].start)
+        for q, _ in self.out:
+            sp = q.speaker
+            if sp is None or sp.start in done or sp.text.lower() not in lex.pronouns or q.kind != "direct":
+                continue
+            done.add(sp.start)
+            k = self.tok_at(sp.start)
+            new = self.resolve_pronoun(k, k)
+            if new is not None and new.name != sp.name:
+                for q2, _ in self.out:
+                    if q2.speaker is not None and q2.speaker.start == sp.start:
+                        q2.speaker.name = new.name
+
     # -- output ------------------------------------------------------------------
 
     def add(self, q: Quote, key: tuple) -> None:
@@ -1301,6 +1634,7 @@ class _Extractor:
     def run(self) -> None:
         self.direct_quotes()
         self.indirect()
+        self.reresolve_pronouns()
         if self.lex.emit_hearsay:
             self.unattributed_hearsay()
         quotes = [q for q, _ in self.out]
@@ -1324,4 +1658,4 @@ class QuotesStage:
         if self.lex is None:
             return
         for article in articles:
-            article.quotes = extract(article.text, article._doc, article.mentions, self.lang)
+            article.quotes = extract(article.text, article._doc, article.mentions, self.lang, article.places)

@@ -10,9 +10,12 @@ How it works
   ``{mod}? {day} {month_any} {year}?``. A class is an alternation built from a
   word table (``[words.month]``: name -> number) and/or a raw regex
   (``[regex.day]``). All rules of a language are compiled into ONE regex of
-  named alternatives, in table order (earlier rules win at the same position),
-  so finding candidates is a single C-level ``finditer`` over the text, with
-  no per-token Python.
+  named alternatives, in table order (earlier rules win at the same position).
+  Two cheap C-level scans find where to try it: ``trigger`` (word starts
+  that may begin a rule: table words, digits, ``settings.triggers``) and
+  ``anchor`` (digits and words of the "time" tables: months, units,
+  weekdays, ...). The big regex is only tried at a trigger with an anchor
+  within ``anchor_reach`` characters, so there is no per-token Python.
 * Each rule has a ``kind`` (``date``, ``deictic``, ``weekday``, ``rel``,
   ``season``, ``ago``, ``duration``, ``set``, ``vague``, ``time``,
   ``holiday``, ``quarter``, ``decade``, ``century``). The resolver for a kind
@@ -47,8 +50,18 @@ The anchor is the article's ``published`` date at its own precision.
 Year inference: a bare month, season, holiday or weekday refers to the most
 recent such time (news reports the past) unless a future cue of the table is
 the nearest tense cue in its sentence (``zal``, ``volgende``, ``will``). Weak
-cues (``zou``, ``wordt``, ``would``) only turn a month that lies after the
-article month into this year's rather than last year's.
+cues (``zou``, ``wordt``, ``would``) make a weekday the coming one and a month
+after the article month this year's rather than last year's. Two narrow
+exceptions, both data: a full date at most 60 days ahead ("Jan. 14" in an
+article of 6 January) is the coming one, and a bare month up to
+``near_future_months`` ahead without any tense cue is the coming one (1 for
+Dutch: "oktober" in a September article; 3 for English, as TimeBank has it).
+After "sinds"/"since" the past reading is forced.
+
+Discourse reference, the one place where an earlier expression matters:
+"a year ago/earlier" right after a quarter (English) or a month (Dutch) is
+that quarter or month a year before ("in augustus ... duurder dan een jaar
+geleden" -> 2021-08), and "the quarter" is the quarter last named.
 
 Ranges and open intervals
 -------------------------
@@ -67,9 +80,9 @@ Ranges and open intervals
 from __future__ import annotations
 
 import calendar
-from bisect import bisect_left
 import re
 import tomllib
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -200,6 +213,28 @@ def value_interval(value: Optional[str], mod: Optional[str] = None) -> tuple[Opt
     return b, e
 
 
+_GRAN_RANK = {"CE": 0, "DE": 1, "Y": 2, "Q": 3, "H2": 3, "M": 4, "W": 5, "WE": 5, "D": 6}
+
+
+def _granularity(value: str) -> Optional[str]:
+    """The unit a TIMEX3 date value is given to: D, W, M, Q, Y, DE or CE."""
+    if _V_DAY.match(value):
+        return "D"
+    if _V_WEEK.match(value):
+        return "W"
+    if _V_MONTH.match(value):
+        return "M"
+    if _V_PART.match(value):
+        return "Q"
+    if _V_YEAR.match(value):
+        return "Y"
+    if _V_DEC.match(value):
+        return "DE"
+    if _V_CENT.match(value):
+        return "CE"
+    return None
+
+
 @dataclass(frozen=True)
 class Anchor:
     first: date
@@ -248,11 +283,6 @@ _PLACEHOLDER = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
 def _norm(s: str) -> str:
     return " ".join(s.lower().replace("’", "'").split()).rstrip(".")
-
-
-def _phrase_regex(phrase: str) -> str:
-    parts = phrase.split()
-    return r"\s+".join(re.escape(p).replace("'", "['’]") for p in parts)
 
 
 def _alternation(phrases) -> str:
@@ -386,7 +416,7 @@ class Lexicon:
         # month, a unit, a weekday, ...), not only function words (the,
         # vorige, een): a trigger is tried only with such a word close by.
         function_tables = set(self.settings.get("function_tables", []))
-        anchors = set()
+        anchors = {_norm(w) for w in self.settings.get("anchors", [])}
         for name, table in words.items():
             if name not in function_tables:
                 anchors.update(_norm(k) for k in table)
@@ -395,11 +425,20 @@ class Lexicon:
         self.rule_by_outer = {r.outer: r for r in self.rules}
         self.index_to_rule = {self.regex.groupindex[r.outer]: r for r in self.rules}
         # Tense cues
+        tense = data.get("tense", {})
+        # a past form right after one of these is a participle whose tense is
+        # the auxiliary's ("will be paid", "would be held"); cased cues are
+        # matched as written ("may", not the month "May")
+        not_after = "".join(rf"(?<!\b{w}\s)" for w in tense.get("past_not_after", []))
+
         def cue(name: str) -> Optional[re.Pattern]:
-            ws = data.get("tense", {}).get(name, [])
-            if not ws:
+            ws = tense.get(name, [])
+            cased = tense.get(name + "_cased", [])
+            if not ws and not cased:
                 return None
-            return re.compile(r"(?<!\w)(?:" + "|".join(ws) + r")(?!\w)", flags)
+            alts = ws + [f"(?-i:{w})" for w in cased]
+            pre = not_after if name == "past" else ""
+            return re.compile(pre + r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)", flags)
 
         self.future = cue("future")
         self.future_weak = cue("future_weak")
@@ -407,7 +446,9 @@ class Lexicon:
         rng = data.get("range", {})
         self.since = re.compile(r"(?<!\w)(?:" + _alternation(rng.get("since", ["\x00"])) + r")\s+$", flags)
         self.until = re.compile(r"(?<!\w)(?:" + _alternation(rng.get("until", ["\x00"])) + r")\s+$", flags)
-        self.from_ = re.compile(r"(?<!\w)(?:" + _alternation(rng.get("from", ["\x00"])) + r")\s+$", flags)
+        # deadlines and dates of effect ("until mid-November", "payable Jan. 2",
+        # "through January"): a date without a year is the nearest such date
+        self.nearest = re.compile(r"(?<!\w)(?:" + _alternation(rng.get("nearest", ["\x00"])) + r")\s+$", flags)
         self.capital = {w.lower() for w in self.settings.get("needs_capital", [])}
         self.exclude = [re.compile(p) for p in data.get("exclude", {}).get("patterns", [])]
 
@@ -422,6 +463,8 @@ class Lexicon:
         for tpl in self.settings.get("number_compounds", []):
             for u, uv in units.items():
                 for t, tv in tens.items():
+                    if tv < 20 or tv % 10:
+                        continue  # compounds of twenty, thirty, ... only
                     out.setdefault(_norm(tpl.format(u=u, t=t)), uv + tv)
         for tpl in self.settings.get("half_compounds", []):
             for u, uv in units.items():
@@ -491,8 +534,9 @@ def _duration(parts: list[tuple[Any, str]], lower_fractions: bool = False) -> st
     """P-notation from (number, unit) parts; decades and centuries in years."""
     d: dict[str, Any] = {}
     for n, u in parts:
-        if u in ("DE", "CE"):
-            n, u = ("X" if n == "X" else n * (10 if u == "DE" else 100)), "Y"
+        if u in ("DE", "CE"):  # ISO 8601 has no decade or century unit
+            k, u = {"DE": (10, "Y"), "CE": (100, "Y")}[u]
+            n = "X" if n == "X" else n * k
         if lower_fractions and isinstance(n, float) and not n.is_integer() and u in _LOWER:
             k, low = _LOWER[u]
             d[low] = int(round((n - int(n)) * k))
@@ -528,6 +572,33 @@ class _Ctx:
         self.text = text
         self._tense: dict[int, str] = {}
         self.prev: Optional[tuple[int, Optional[str]]] = None  # (end, value) of the last date found
+        self.last_q: Optional[str] = None  # the last quarter named
+        self.anaphoric = {_norm(w) for w in lex.settings.get("anaphoric_shifts", [])}
+        self.anaphoric_ago = {_norm(w) for w in lex.settings.get("anaphoric_ago", [])}
+        self.reach = int(lex.settings.get("anaphor_reach", 600))
+
+    def reference(self, start: int, unit: str, now: Optional[date] = None) -> Optional[date]:
+        """The narrative reference time for an anaphoric expression ("the
+        following year", "that day", "later that year"): the first day of the
+        last date the text named, if it is near, at least as fine as ``unit``
+        and not after the article date ``now`` (a target such as "by 1992" is
+        not what the story tells); else None (the caller falls back to the
+        article date)."""
+        if unit == "Q" and self.last_q:
+            return value_interval(self.last_q)[0]  # "that quarter": the one last named
+        if not self.prev or start - self.prev[0] > self.reach:
+            return None
+        value = self.prev[1] or ""
+        gran = _granularity(value)
+        if gran is None or _GRAN_RANK[gran] < _GRAN_RANK.get(unit, 9):
+            return None
+        b, _ = value_interval(value)
+        if b is not None and now is not None and b > now:
+            return None
+        return b
+
+    def is_anaphoric(self, g: "_G") -> bool:
+        return "shift" in g and _norm(g.t["shift"]) in self.anaphoric
 
     def tense(self, start: int, end: int) -> str:
         """'past', 'weak' (weak future) or 'future': the nearest cue in the sentence."""
@@ -542,7 +613,9 @@ class _Ctx:
         b = lo if b < 0 else b + 1
         hi = min(len(text), end + 300)
         e = min((i for i in (text.find(c, end, hi) for c in ".!?\n") if i >= 0), default=hi)
-        best = (10**9, "none")
+        # the nearest cue wins; at the same distance the longer one ("had been
+        # scheduled" over "scheduled"), then the earlier table (future first)
+        best = (10**9, 0, "none")
         for rx, label in ((self.lex.future, "future"), (self.lex.future_weak, "weak"), (self.lex.past, "past")):
             if rx is None:
                 continue
@@ -550,23 +623,23 @@ class _Ctx:
                 dist = start - m.end() if m.end() <= start else m.start() - end
                 if dist < 0:
                     continue
-                if dist < best[0]:
-                    best = (dist, label)
-        self._tense[start] = best[1]
-        return best[1]
+                if (dist, -(m.end() - m.start())) < best[:2]:
+                    best = (dist, -(m.end() - m.start()), label)
+        self._tense[start] = best[2]
+        return best[2]
 
 
-def _infer_year(month: int, day: Optional[int], ref: date, tense: str) -> int:
+def _infer_year(month: int, day: Optional[int], ref: date, tense: str, near_months: int = 0) -> int:
     """The year of a month (and day) named without one. Past tense or no cue:
     the most recent such month; future: the next one; weak future: this
-    year's. A full date (month and day) at most NEAR_FUTURE_DAYS ahead is the
-    coming one unless a past-tense cue is the nearest."""
+    year's (next year's for a month up to three months ahead). A full date
+    (month and day) at most NEAR_FUTURE_DAYS ahead is the coming one."""
     y = ref.year
     key = (month, day or 0)
     rkey = (ref.month, ref.day if day else 0)
-    if day and tense not in ("past", "future"):
+    if day and tense != "future":
         # a full date a few weeks ahead is the coming one ("Jan. 14" in an
-        # article of 6 January), unless a past-tense cue is nearest
+        # article of 6 January): a year back is far less likely
         nxt = y if key > rkey else y + 1
         try:
             ahead = (date(nxt, month, min(day, calendar.monthrange(nxt, month)[1])) - ref).days
@@ -576,12 +649,31 @@ def _infer_year(month: int, day: Optional[int], ref: date, tense: str) -> int:
             return nxt
     if tense == "future":
         return y if key >= rkey else y + 1
+    if not day and tense == "none" and 1 <= (month - ref.month) % 12 <= near_months:
+        # a month just ahead without a tense cue ("November" in late October)
+        return y if month > ref.month else y + 1
     if tense == "weak":
-        return y
+        # "would be paid in January" (October article): the coming January
+        return y + 1 if month < ref.month and (month - ref.month) % 12 <= 3 else y
     return y if key <= rkey else y - 1
 
 
-def _weekday_date(wd: int, ref: date, tense: str, shift: Optional[int]) -> date:
+def _nearest_year(month: int, day: Optional[int], ref: date) -> int:
+    """The year that puts the month (and day) nearest the anchor, the later
+    one on a tie: a deadline or a date of effect may lie either side."""
+    best = None
+    for y in (ref.year + 1, ref.year, ref.year - 1):
+        d = day or 15
+        try:
+            dist = abs((date(y, month, min(d, calendar.monthrange(y, month)[1])) - ref).days)
+        except ValueError:
+            continue
+        if best is None or dist < best[0]:
+            best = (dist, y)
+    return best[1] if best else ref.year
+
+
+def _weekday_date(wd: int, ref: date, tense: str, shift: Optional[int], weak_future: bool = True) -> date:
     cur = ref.isoweekday()
     if shift is not None and shift < 0:
         return ref - timedelta(days=((cur - wd) % 7) or 7)
@@ -589,7 +681,7 @@ def _weekday_date(wd: int, ref: date, tense: str, shift: Optional[int]) -> date:
         return ref + timedelta(days=((wd - cur) % 7) or 7)
     if wd == cur:
         return ref
-    if tense in ("future", "weak"):
+    if tense == "future" or (tense == "weak" and weak_future):
         return ref + timedelta(days=(wd - cur) % 7)
     return ref - timedelta(days=(cur - wd) % 7)
 
@@ -613,7 +705,15 @@ def _resolve_date(g: _G, ref: Optional[date], ctx: _Ctx, lex: Lexicon, span: tup
         month = _num(g.t["month"])
     day = _num(re.sub(r"\D", "", g.t["day"])) if "day" in g else None
     year = None
-    if "year" in g:
+    if "yc" in g:  # a year in words: "nineteen ninety-six", "the year two thousand"
+        yc = _num(lex.value("num", g.t["yc"]))
+        yr = _num(g.v.get("yr")) if "yr" in g else 0
+        if not isinstance(yc, (int, float)) or not isinstance(yr, (int, float)) or not 0 <= yr < 100:
+            return None
+        year = int(yc) * (100 if yc < 100 else 1) + int(yr)
+        if not 1000 <= year <= 2999:
+            return None
+    elif "year" in g:
         year = _year_of(g.t["year"])
     elif "yshift" in g and ref is not None:
         year = ref.year + int(g.v.get("yshift") or 0)
@@ -645,7 +745,10 @@ def _resolve_date(g: _G, ref: Optional[date], ctx: _Ctx, lex: Lexicon, span: tup
     if year is None:
         if ref is None:
             return ("DATE", None, mod)
-        year = _infer_year(month, day, ref, ctx.tense(*span))
+        if lex.nearest.search(ctx.text, max(0, span[0] - 25), span[0]) and ctx.tense(*span) not in ("future", "weak"):
+            year = _nearest_year(month, day, ref)
+        else:
+            year = _infer_year(month, day, ref, ctx.tense(*span), lex.settings.get("near_future_months", 0))
     v = val(year, month, day)
     if v is None:
         return None
@@ -690,6 +793,8 @@ def _resolve_weekday(g, ref, ctx, lex, span):
         return None
     pod = g.v.get("pod") if "pod" in g else None
     typ = "TIME" if pod else "DATE"
+    if not lex.settings.get("weekday_pod_in_value", True):
+        pod = None
     if ref is None:
         return (typ, None, None)
     if "wshift" in g:  # "vorige week maandag"
@@ -699,7 +804,9 @@ def _resolve_weekday(g, ref, ctx, lex, span):
     else:
         shift = g.v.get("shift") if "shift" in g else None
         shift = None if shift == 0 else shift
-        d = _weekday_date(int(wd), ref, ctx.tense(*span), shift)
+        if ctx.is_anaphoric(g):
+            ref = ctx.reference(span[0], "D", ref) or ref  # "the previous Friday": before the day in question
+        d = _weekday_date(int(wd), ref, ctx.tense(*span), shift, lex.settings.get("weekday_weak_future", True))
     return (typ, d.isoformat() + (f"T{pod}" if pod else ""), None)
 
 
@@ -721,10 +828,16 @@ def _resolve_rel(g, ref, ctx, lex, span):
     shift = int(shift) if shift is not None else 0
     num = _num(g.v.get("num") if g.v.get("num") is not None else g.t.get("num")) if "num" in g else None
     mod = _mod(g, lex)
+    if g.props.get("end"):  # "year-end": the end of the unit, a modifier before it is vague
+        mod = "END"
     det_dur = "det" in g and _norm(g.t.get("shift", "")) in {_norm(w) for w in lex.settings.get("duration_with_det", [])}
     if plural or num is not None or det_dur or unit in ("H", "MIN", "S"):
         n = num if num is not None else ("X" if plural else 1)
         return ("DURATION", _duration([(n, unit)]), mod)
+    if ctx.is_anaphoric(g):
+        # "the following year", "the previous month": from the time the text
+        # is about, when it named one; else from the article date
+        ref = ctx.reference(span[0], unit, ref) or ref
     if ref is None:
         return ("DATE", None, mod)
     if unit == "D":
@@ -779,6 +892,8 @@ def _resolve_ago(g, ref, ctx, lex, span):
         num = 1
     direction = int(g.v.get("ago") or -1) if "ago" in g else int(g.props.get("direction", -1))
     mod = _mod(g, lex)
+    if (mod and mod not in ("START", "MID", "END")) or "orso" in g:
+        mod = "APPROX"  # "ruim een maand geleden": about a month ago
     grans = lex.settings.get("ago_granularity", {})
     if num == "X":
         mod = mod or "APPROX"
@@ -792,6 +907,10 @@ def _resolve_ago(g, ref, ctx, lex, span):
     if unit in ("H", "MIN", "S"):
         gran = "D"
     follows = lex.settings.get("ago_follows", [])
+    if unit == "Y" and n != "X" and "Q" in follows and ctx.last_q:
+        # a report about a quarter compares with the same quarter a year before
+        y, q = ctx.last_q.split("-")
+        return ("DATE", f"{int(y) + direction * int(n):04d}-{q}", mod)
     if unit == "Y" and n != "X" and follows and ctx.prev and span[0] - ctx.prev[0] < 300:
         # "... in the third quarter, up from a year earlier": the same period
         # of the year before, when the text just named a quarter or a month
@@ -799,6 +918,12 @@ def _resolve_ago(g, ref, ctx, lex, span):
         m = re.match(r"^(\d{4})(-(?:Q[1-4]|H[12]|\d{2}))$", pv or "")
         if m and (m[2][1] if m[2][1] in "QH" else "M") in follows:
             return ("DATE", f"{int(m[1]) + direction * int(n):04d}{m[2]}", mod)
+    if "ago" in g and _norm(g.t["ago"]) in ctx.anaphoric_ago:
+        # "three days later", "a week earlier": from the time the text is
+        # about, when it named one fine enough; "ago" counts from the article
+        base = ctx.reference(span[0], gran, ref)
+        if base is not None:
+            ref = base
     if ref is None:
         return ("DATE", None, mod)
     d = _add(ref, direction * n, unit)
@@ -818,6 +943,8 @@ def _resolve_duration(g, ref, ctx, lex, span):
         num = "X" if plural else 1
     if num is None:
         return None
+    if "half" in g and isinstance(num, (int, float)):
+        num += 0.5  # "a minute and a half"
     parts.append((num, unit))
     if "unit2" in g:
         u2, _ = _unit_of(g, "unit2")
@@ -867,6 +994,13 @@ def _resolve_time(g, ref, ctx, lex, span):
     if not (0 <= h <= 24 and 0 <= mi <= 59):
         return None
     mod = _mod(g, lex)
+    if "month" in g and "day" in g:  # "5 p.m. EST Nov. 9": that day
+        r = _resolve_date(g, ref, ctx, lex, span)
+        if r is None:
+            return None
+        if not r[1] or not _V_DAY.match(r[1]):
+            return ("TIME", None, mod)
+        return ("TIME", f"{r[1][:10]}T{h:02d}:{mi:02d}", mod)
     if ref is None:
         return ("TIME", None, mod)
     day = ref
@@ -932,26 +1066,49 @@ def _resolve_holiday(g, ref, ctx, lex, span):
 def _resolve_quarter(g, ref, ctx, lex, span):
     n = _num(g.v.get("ordinal") if g.v.get("ordinal") is not None else g.t.get("ordinal"))
     part = g.v.get("qunit") or "Q"
+    if n is None and "lastpart" in g:  # "the last half of 1989", "the final quarter"
+        n = 4 if part == "Q" else 2
+    if n is None and "qword" in g:
+        # "the quarter", "the latest quarter": the one the text is about, else
+        # the last one that ended (news reports a quarter after it closes)
+        mod = _mod(g, lex)
+        if "year" in g:
+            # "the 1988 quarter", "the 1989 period": the quarter the text is
+            # about, in that year; without one, the year itself
+            y = _year_of(g.t["year"])
+            if ctx.last_q:
+                return ("DATE", f"{y:04d}-{ctx.last_q.split('-')[1]}", mod)
+            return ("DATE", f"{y:04d}", mod)
+        if ctx.prev and re.match(r"^\d{4}-Q[1-4]$", ctx.prev[1] or ""):
+            # "the latest quarter" has ended: not a quarter still running
+            if not ("latest" in g and ref is not None and value_interval(ctx.prev[1])[1] >= ref):
+                return ("DATE", ctx.prev[1], mod)
+        if ref is None:
+            return ("DATE", None, mod)
+        return ("DATE", _fmt(ref - timedelta(days=45), "Q"), mod)
     if n is None:
         return None
     n = int(n)
     if (part == "Q" and not 1 <= n <= 4) or (part == "H" and not 1 <= n <= 2):
         return None
     mod = _mod(g, lex)
+    # "the year-ago third quarter": that quarter a year before the one meant
+    back = int(g.v.get("yago") or -1) if "yago" in g else 0
     if "year" in g:
-        return ("DATE", f"{_year_of(g.t['year']):04d}-{part}{n}", mod)
+        return ("DATE", f"{_year_of(g.t['year']) + back:04d}-{part}{n}", mod)
     if ref is None:
         return ("DATE", None, mod)
     start = 3 * n - 2 if part == "Q" else 6 * n - 5
-    length = 3 if part == "Q" else 6
     y = ref.year
-    if "shift" in g:
-        y += int(g.v.get("shift") or 0)
-    elif start <= ref.month < start + length:
-        y = ref.year  # the quarter we are in
+    if "shift" in g or "yshift" in g:
+        y += int(g.v.get("shift") or g.v.get("yshift") or 0)
+    elif start <= ref.month:
+        y = ref.year  # the quarter we are in or one already begun this year
+    elif ctx.tense(*span) == "future":
+        y = ref.year
     else:
         y = _infer_year(start, None, ref, ctx.tense(*span))
-    return ("DATE", f"{y:04d}-{part}{n}", mod)
+    return ("DATE", f"{y + back:04d}-{part}{n}", mod)
 
 
 def _resolve_decade(g, ref, ctx, lex, span):
@@ -982,6 +1139,36 @@ def _resolve_century(g, ref, ctx, lex, span):
     return ("DATE", f"{int(n) - 1:02d}", _mod(g, lex))
 
 
+def _resolve_anaphor(g, ref, ctx, lex, span):
+    """"later die dag", "eerder op de ochtend", "that year", "later that
+    year", "the next morning": the time the text is about (the last date named,
+    if it is fine enough for the unit, else the article date), at the unit's
+    granularity, shifted by ``shift`` units; a part of the day makes a TIME."""
+    pod = g.v.get("pod") if "pod" in g else None
+    unit, _ = _unit_of(g)
+    unit = unit or "D"
+    if pod:
+        unit = "D"
+    shift = int(g.v.get("shift") or 0) if "shift" in g else 0
+    day = ctx.reference(span[0], unit, ref) or ref
+    if day is None:
+        return ("TIME" if pod else "DATE", None, None)
+    if "unit2" in g:
+        # "the same month a year earlier", "the quarter a year ago": that
+        # period, moved by the distance named
+        u2, _ = _unit_of(g, "unit2")
+        n = _num(g.v.get("num") if g.v.get("num") is not None else g.t.get("num")) if "num" in g else 1
+        if u2 is None or not isinstance(n, (int, float)):
+            return None
+        day = _add(day, int(g.v.get("ago") or -1) * n, u2)
+    if unit == "D":
+        day = day + timedelta(days=shift)
+        return ("TIME", f"{day.isoformat()}T{pod}", None) if pod else ("DATE", day.isoformat(), None)
+    if unit not in _GRAN_RANK or unit in ("WE", "H2"):
+        return None
+    return ("DATE", _fmt(_add(day, shift, unit), unit), None)
+
+
 def _resolve_fixed(g, ref, ctx, lex, span):
     return (g.props.get("type", "DATE"), g.props.get("value"), g.props.get("mod"))
 
@@ -1002,6 +1189,7 @@ _RESOLVERS: dict[str, Callable] = {
     "decade": _resolve_decade,
     "century": _resolve_century,
     "fixed": _resolve_fixed,
+    "anaphor": _resolve_anaphor,
 }
 
 _REFS = {"PAST_REF", "PRESENT_REF", "FUTURE_REF"}
@@ -1113,17 +1301,24 @@ def find_times(text: str, lang: str, anchor: Optional[str] = None) -> list[TimeE
         if typ in ("DATE", "TIME") and (b is not None or value in _REFS):
             before = text[max(0, start - 25) : start]
             if lex.since.search(before):
-                e = anc.last if anc else None
                 if value in _REFS:
                     b = None
+                if anc is None:
+                    e = None
+                elif b is None or anc.last >= b:
+                    e = anc.last  # from then up to the article date
             elif lex.until.search(before) and not (out and start - out[-1].end < 25):
                 # "tot X" (not the second half of "X tot Y"): open at the start
                 if value in _REFS:
                     e = anc.last if anc else None
                 b = None
         limit = m.end()
-        if typ == "DATE" and value and value[:1].isdigit() and rule.kind != "ago":
+        if typ == "DATE" and value and value[:1].isdigit() and rule.kind != "ago" and not (
+            rule.props.get("comparison") or "yago" in g
+        ):
             ctx.prev = (end, value)
+            if re.match(r"^\d{4}-[QH]\d$", value):
+                ctx.last_q = value
         out.append(
             TimeExpr(start=start, end=end, text=span_text, type=typ, value=value, mod=mod, begin=_iso(b), end_date=_iso(e))
         )

@@ -187,7 +187,7 @@ def add_pages(app: FastAPI, store: Store) -> None:
     @app.get("/doc/{doc_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def reader(doc_id: str, request: Request):
         ctx = Ctx(request)
-        article = store.get(doc_id)
+        article = store.get(doc_id) if "\x00" not in doc_id else None
         if article is None:
             return not_found(ctx, f"document {doc_id}")
         mentions: dict[tuple[str, str], dict] = {}
@@ -200,8 +200,12 @@ def add_pages(app: FastAPI, store: Store) -> None:
         by_type = {t: sorted((r for r in mentions.values() if r["type"] == t), key=lambda r: (-r["count"], r["name"]))
                    for t in TYPES}
         quotes = [dict(q=q, i=i, sentence=sentence_of(article, q.start)) for i, q in enumerate(article.quotes)]
+        places: dict[tuple, dict] = {}
+        for i, p in enumerate(article.places):
+            g = places.setdefault((p.text, p.name, p.lat, p.lon), {"place": p, "first": i, "count": 0})
+            g["count"] += 1
         return render("doc.html", ctx, a=article, body=highlight(article), by_type=by_type, quotes=quotes,
-                      types=TYPES)
+                      places=list(places.values()), types=TYPES)
 
     @app.get("/entities", response_class=HTMLResponse, include_in_schema=False)
     def entities_page(request: Request):
@@ -215,6 +219,7 @@ def add_pages(app: FastAPI, store: Store) -> None:
     @app.get("/entity/{etype}/{name:path}", response_class=HTMLResponse, include_in_schema=False)
     def entity_page(etype: str, name: str, request: Request):
         ctx = Ctx(request)
+        name = name.replace("\x00", "")
         if etype not in TYPES:
             return not_found(ctx, f"entity type {etype}")
         with store.engine.connect() as c:
