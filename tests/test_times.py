@@ -371,3 +371,225 @@ def test_a_language_is_a_table(monkeypatch):
     monkeypatch.setattr(tm, "lexicon_for", lambda lang: lex if lang == "de" else None)
     found = tm.find_times("Gestern, am 24. Februar 2022, begann der Krieg.", "de", "2022-09-15")
     assert [(t.text, t.value) for t in found] == [("Gestern", "2022-09-14"), ("24. Februar 2022", "2022-02-24")]
+
+
+# --- tense cues: words that only look like verbs, modals, participles ---------------
+
+
+def test_tense_cues_are_not_fooled():
+    lex = find_times.__globals__["lexicon_for"]("en")
+    # "United" is no past verb: a month just ahead without a tense cue is the coming one
+    assert one("Flights to the United States resume in October.", "en", "2022-09-15", "October").value == "2022-10"
+    # the month "May" is no modal, the modal "may" is
+    assert lex.future_weak.search("the case is heard in May") is None
+    assert lex.future_weak.search("prices may rise") is not None
+    # after "be" a participle takes the tense of the auxiliary: "would be paid" is to come
+    assert one("The dividend would be paid in January.", "en", "2022-10-26", "January").value == "2023-01"
+    # a plan in the past perfect is over
+    (t,) = [t for t in times("The offer had been scheduled to expire Friday.", "en", "2022-09-19") if t.type == "DATE"]
+    assert t.value == "2022-09-16"
+    # "plans" as a noun is no future cue
+    (t,) = times("On Friday, when she set aside her vacation plans, the talks began.", "en", "2022-09-19")
+    assert t.value == "2022-09-16"
+
+
+# --- deadlines and dates of effect: the nearest such date ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, lang, anchor, span, value",
+    [
+        ("The regulator gave the company until mid-November to reply.", "en", "2022-10-30", "mid-November", "2022-11"),
+        ("The bank extended loans through January.", "en", "2022-10-30", "January", "2023-01"),
+        ("The dividend is payable Jan. 2 to holders of record.", "en", "2022-11-02", "Jan. 2", "2023-01-02"),
+        ("The fund fell 2% this year through August.", "en", "2022-10-27", "August", "2022-08"),
+        ("Het bod moet uiterlijk 1 februari binnen zijn.", "nl", "2022-10-26", "1 februari", "2023-02-01"),
+    ],
+)
+def test_deadlines_take_the_nearest_date(text, lang, anchor, span, value):
+    assert one(text, lang, anchor, span).value == value
+
+
+def test_clock_time_with_a_date():
+    t = one("The offer expires at 5 p.m. EST Nov. 9, the company said.", "en", "2022-11-02", "5 p.m. EST Nov. 9")
+    assert (t.type, t.value) == ("TIME", "2022-11-09T17:00")
+
+
+# --- quarters and the periods of financial reports --------------------------------
+
+
+def test_quarters_and_comparison_periods():
+    text = (
+        "Net income rose in the third quarter. That compares with $3 million in the 1988 quarter "
+        "and in the year-ago third quarter, and with $2 million a year ago."
+    )
+    by = {t.text: t for t in times(text, "en", "1989-10-30")}
+    assert by["the third quarter"].value == "1989-Q3"
+    assert by["the 1988 quarter"].value == "1988-Q3"
+    assert by["the year-ago third quarter"].value == "1988-Q3"
+    # a period named for comparison does not become the one the text is about
+    assert by["a year ago"].value == "1988-Q3"
+    assert one("Sales fell from the quarter a year ago.", "en", "1989-10-30", "the quarter a year ago").value == "1988-Q3"
+    # "the latest quarter" has ended, even after a quarter still running was named
+    found = times("Profit should rise in the fourth quarter. In the latest quarter it fell.", "en", "1989-11-02")
+    assert [t.value for t in found] == ["1989-Q4", "1989-Q3"]
+    assert one("Growth slowed in the last half of 1989.", "en", "1990-03-01", "the last half of 1989").value == "1989-H2"
+    assert one("Profit rose last quarter.", "en", "1989-11-02", "last quarter").value == "1989-Q3"
+    # an amount after "quarter of" does not stop the expression
+    t = one("It posted a loss for the third quarter of $226 million.", "en", "1989-10-26", "the third quarter")
+    assert t.value == "1989-Q3"
+    assert one("Sales rose in the current fiscal year.", "en", "1989-10-26", "the current fiscal year").value == "1989"
+    assert one("Sales rose in the latest fiscal year.", "en", "1989-10-26", "the latest fiscal year").value == "1988"
+
+
+@pytest.mark.parametrize(
+    "text, lang, span, typ, value",
+    [
+        ("Margins shrank in the past two quarters.", "en", "the past two quarters", "DURATION", "P2Q"),
+        ("Losses could persist for several quarters.", "en", "several quarters", "DURATION", "PXQ"),
+        ("The fund pays out every quarter.", "en", "every quarter", "SET", "P1Q"),
+        ("De winst daalde de afgelopen twee kwartalen.", "nl", "de afgelopen twee kwartalen", "DURATION", "P2Q"),
+    ],
+)
+def test_quarter_durations_keep_their_unit(text, lang, span, typ, value):
+    t = one(text, lang, "2022-09-15", span)
+    assert (t.type, t.value) == (typ, value)
+
+
+def test_fiscal_years_and_year_end():
+    # "the year ended March 31": a year-long period ending on that date (TimeML: a duration)
+    t = one("Revenue was $76 million for the year ended March 31.", "en", "1989-11-01", "the year")
+    assert (t.type, t.value) == ("DURATION", "P1Y")
+    assert one("For the year, volume was flat.", "en", "1989-11-02", "the year").value == "1989"
+    t = one("The books close at year-end.", "en", "1989-11-02", "year-end")
+    assert (t.value, t.mod, t.begin, t.end_date) == ("1989", "END", "1989-07-02", "1989-12-31")
+
+
+# --- "before", "or so", "and a half", parts of the day --------------------------------
+
+
+def test_small_constructions():
+    found = times("He resigned three days before the vote.", "en", "2022-09-15")
+    assert [(t.text, t.type, t.value) for t in found] == [("three days", "DURATION", "P3D")]
+    t = one("A year before, he had won.", "en", "2022-09-15", "A year before")
+    assert (t.type, t.value) == ("DATE", "2021")
+    t = one("A week or so ago the general chose the day.", "en", "2022-09-15", "A week or so ago")
+    assert (t.value, t.mod) == ("2022-W36", "APPROX")
+    assert one("He paused for a minute and a half.", "en", "2022-09-15", "a minute and a half").value == "PT1M30S"
+    t = one("Shares fell in mid-afternoon yesterday.", "en", "2022-09-15", "mid-afternoon yesterday")
+    assert (t.type, t.value) == ("TIME", "2022-09-14TAF")
+    t = one("The club meets Tuesday nights.", "en", "2022-09-15", "Tuesday nights")
+    assert (t.type, t.value) == ("SET", "XXXX-WXX-2TNI")
+    assert one("Orders rose from the low levels of the early summer.", "en", "2022-09-15", "the early summer").value == "2022-SU"
+
+
+def test_years_in_words():
+    assert one("In nineteen ninety-one Keating was convicted.", "en", "1998-01-15", "nineteen ninety-one").value == "1991"
+    assert one("It followed a nineteen ninety-seven attack.", "en", "1998-01-15", "nineteen ninety-seven").value == "1997"
+    t = one("The approach of the year two thousand worries them.", "en", "1998-01-15", "the year two thousand")
+    assert t.value == "2000"
+    # a count is no year
+    assert times("Twenty five people came.", "en", "1998-01-15") == []
+
+
+# --- the time the text is about: anaphoric expressions -----------------------------
+
+
+def test_anaphoric_expressions_follow_the_date_named():
+    text = (
+        "On May 22, 1995, Farkas was made a general, and the following year he became attache. "
+        "He fled in June 1998 and returned later that year. Imports in 1988 were small that year. "
+        "On Friday, Oct. 27, 1989, the index fell 4% from the previous Friday. "
+        "On March 3, 1999, he left; three days later he returned."
+    )
+    by = {t.text: t.value for t in times(text, "en", "2000-01-15")}
+    assert by["the following year"] == "1996"
+    assert by["later that year"] == "1998"
+    assert by["that year"] == "1988"
+    assert by["previous Friday"] == "1989-10-20"
+    assert by["three days later"] == "1999-03-06"
+    # "ago" counts from the article, whatever the text named before
+    t = one("On March 3, 1999, he left. Two weeks ago he came back.", "en", "2000-01-15", "Two weeks ago")
+    assert t.value == "1999-W52"  # 1 January 2000 lies in ISO week 52 of 1999
+    # without a date named, from the article date
+    assert one("Use was delayed earlier in the year.", "en", "1989-10-26", "earlier in the year").value == "1989"
+    t = one("He appeared in court the next morning.", "en", "2000-02-24", "the next morning")
+    assert (t.type, t.value) == ("TIME", "2000-02-25TMO")
+    # a target ahead of the article is not what the story tells
+    t = one("By 1992 it wanted half the market; it forecast more for the full year.", "en", "1989-10-30", "the full year")
+    assert t.value == "1989"
+
+
+def test_anaphoric_expressions_in_dutch():
+    text = (
+        "Op 3 mei 2019 begon het; later dat jaar volgde de rest. Het jaar daarop viel het kabinet. "
+        "Op 4 juni 2021 kwam hij; de volgende dag ging hij weer."
+    )
+    by = {t.text: t.value for t in times(text, "nl", "2022-09-14")}
+    assert by["later dat jaar"] == "2019"
+    assert by["Het jaar daarop"] == "2020"
+    assert by["de volgende dag"] == "2021-06-05"
+    t = one("In augustus stegen de prijzen meer dan dezelfde maand een jaar eerder.", "nl", "2022-09-14",
+            "dezelfde maand een jaar eerder")
+    assert t.value == "2021-08"
+    t = one("Sales in August beat the same month a year earlier.", "en", "2022-09-14", "the same month a year earlier")
+    assert t.value == "2021-08"
+    # the Dutch gold keeps "drie dagen later" a duration, "later" outside
+    found = times("Op 4 juni 2021 kwam hij; drie dagen later was hij terug.", "nl", "2022-09-14")
+    assert [(t.text, t.value) for t in found][1] == ("drie dagen", "P3D")
+
+
+# --- the same constructions in Dutch and English ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "nl, en, typ, value",
+    [
+        ("Vorige week sprak hij.", "Last week he spoke.", "DATE", "2022-W36"),
+        ("In het derde kwartaal steeg de omzet.", "In the third quarter sales rose.", "DATE", "2022-Q3"),
+        ("In de jaren negentig was het anders.", "In the 1990s it was different.", "DATE", "199"),
+        ("Dat gebeurde twee weken geleden.", "That happened two weeks ago.", "DATE", "2022-W35"),
+        ("Vorig jaar was het anders.", "Last year it was different.", "DATE", "2021"),
+        ("De winst daalde de afgelopen twee kwartalen.", "Profit fell in the past two quarters.", "DURATION", "P2Q"),
+    ],
+)
+def test_dutch_and_english_agree(nl, en, typ, value):
+    for text, lang in ((nl, "nl"), (en, "en")):
+        (t,) = times(text, lang, "2022-09-15")
+        assert (t.type, t.value) == (typ, value), (lang, t)
+
+
+def test_the_past_year_follows_each_gold():
+    # a deliberate difference, from the two gold sets: TimeBank annotates "the
+    # past year" as the year before (a date), the Dutch gold "het afgelopen
+    # jaar" as a duration of a year; without the article both are dates
+    assert one("The past year was hard.", "en", "2022-09-15", "The past year").value == "2021"
+    assert one("Het afgelopen jaar was zwaar.", "nl", "2022-09-15", "Het afgelopen jaar").value == "P1Y"
+    assert one("Afgelopen jaar was zwaar.", "nl", "2022-09-15", "Afgelopen jaar").value == "2021"
+
+
+def test_year_ago_compares_with_the_quarter_reported():
+    text = (
+        "Kimberly posted a gain in third-quarter profit. Losses will continue through the third quarter of 1990. "
+        "It stopped paying a dividend in the third quarter of 1984. Third-quarter sales rose after a flat "
+        "second quarter. Net fell from a year ago."
+    )
+    by = {t.text: t.value for t in times(text, "en", "1989-11-01")}
+    assert by["third-quarter"] == "1989-Q3"
+    assert by["the third quarter of 1990"] == "1990-Q3"
+    # the quarter the report is about (named most, ended, recent), not a forecast,
+    # an old quarter or a side remark
+    assert by["a year ago"] == "1988-Q3"
+
+
+def test_rates_times_of_day_and_weeks_of_a_date():
+    t = one("The plan saves $500 million a year.", "en", "2022-09-15", "a year")
+    assert (t.type, t.value) == ("SET", "P1Y")
+    t = one("The talks took a year.", "en", "2022-09-15", "a year")
+    assert (t.type, t.value) == ("DURATION", "P1Y")
+    t = one("Dealers placed orders in the morning.", "en", "2022-09-15", "the morning")
+    assert (t.type, t.value) == ("TIME", "2022-09-15TMO")
+    t = one("He left at 4 in the morning.", "en", "2022-09-15", "4 in the morning")
+    assert (t.type, t.value) == ("TIME", "2022-09-15T04:00")
+    t = one("The vote is set for the week of March 6.", "en", "2000-02-24", "the week of March 6")
+    assert (t.type, t.value) == ("DATE", "2000-W10")

@@ -49,19 +49,40 @@ The anchor is the article's ``published`` date at its own precision.
 
 Year inference: a bare month, season, holiday or weekday refers to the most
 recent such time (news reports the past) unless a future cue of the table is
-the nearest tense cue in its sentence (``zal``, ``volgende``, ``will``). Weak
-cues (``zou``, ``wordt``, ``would``) make a weekday the coming one and a month
-after the article month this year's rather than last year's. Two narrow
+the nearest tense cue in its sentence (``zal``, ``volgende``, ``will``); at the
+same distance the longer cue wins ("had been scheduled" over "scheduled").
+Weak cues (``zou``, ``wordt``, ``would``) make a month after the article month
+this year's rather than last year's, and a weekday the coming one where the
+table says so (``weekday_weak_future``: Dutch yes, English no, where "would"
+and "could" are as often reported speech about the past). Cue tables may list
+case-sensitive cues (``may`` the modal, not the month) and words after which a
+past form is a participle (``past_not_after``: "will be paid"). Two narrow
 exceptions, both data: a full date at most 60 days ahead ("Jan. 14" in an
 article of 6 January) is the coming one, and a bare month up to
 ``near_future_months`` ahead without any tense cue is the coming one (1 for
 Dutch: "oktober" in a September article; 3 for English, as TimeBank has it).
-After "sinds"/"since" the past reading is forced.
+After "sinds"/"since" the past reading is forced; after a deadline or a date of
+effect (``range.nearest``: "until", "payable", "uiterlijk") a date without a
+year is the nearest such date, past or coming, unless a future cue decides.
 
-Discourse reference, the one place where an earlier expression matters:
-"a year ago/earlier" right after a quarter (English) or a month (Dutch) is
-that quarter or month a year before ("in augustus ... duurder dan een jaar
-geleden" -> 2021-08), and "the quarter" is the quarter last named.
+Reference time: what the text is about
+--------------------------------------
+Deictic expressions ("last week", "two weeks ago", "vorige week") count from
+the article date. Anaphoric ones count from the time the text is about: the
+last date it named (within ``anaphor_reach`` characters, at least as fine as
+the unit, and not after the article date, since a target such as "by 1992" is
+not what the story tells), else the article date. They are: shift words of
+``anaphoric_shifts`` ("the following year", "the previous Friday"), ago words
+of ``anaphoric_ago`` ("three days later"), and the ``anaphor`` rules ("that
+year", "later that year", "earlier in the day", "the next morning", "het jaar
+daarop", "de volgende dag", "for the year"). "The same month a year earlier" /
+"dezelfde maand een jaar eerder" / "the quarter a year ago" is that period
+moved by the distance named. In financial reports "a year ago/earlier" after a
+quarter is that quarter a year before: the quarter the report is about (named
+most often among those that ended in the year before the article), and "the
+quarter"/"that quarter" is the quarter last named. Periods named for
+comparison ("the 1988 quarter", "the year-ago third quarter") and quarters
+still to come do not become the reference.
 
 Ranges and open intervals
 -------------------------
@@ -438,7 +459,7 @@ class Lexicon:
                 return None
             alts = ws + [f"(?-i:{w})" for w in cased]
             pre = not_after if name == "past" else ""
-            return re.compile(pre + r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)", flags)
+            return re.compile(r"(?<!\w)" + pre + r"(?:" + "|".join(alts) + r")(?!\w)", flags)
 
         self.future = cue("future")
         self.future_weak = cue("future_weak")
@@ -573,6 +594,7 @@ class _Ctx:
         self._tense: dict[int, str] = {}
         self.prev: Optional[tuple[int, Optional[str]]] = None  # (end, value) of the last date found
         self.last_q: Optional[str] = None  # the last quarter named
+        self.q_count: dict[str, int] = {}  # how often each quarter was named
         self.anaphoric = {_norm(w) for w in lex.settings.get("anaphoric_shifts", [])}
         self.anaphoric_ago = {_norm(w) for w in lex.settings.get("anaphoric_ago", [])}
         self.reach = int(lex.settings.get("anaphor_reach", 600))
@@ -768,6 +790,8 @@ def _resolve_date(g: _G, ref: Optional[date], ctx: _Ctx, lex: Lexicon, span: tup
         return ("DATE", common, mod, b, e)
     if "pod" in g and g.v.get("pod") and day is not None:
         return ("TIME", f"{v}T{g.v['pod']}", mod)
+    if g.props.get("granularity") and day is not None:  # "the week of March 6"
+        return ("DATE", _fmt(date.fromisoformat(v), g.props["granularity"]), mod)
     return ("DATE", v, mod)
 
 
@@ -908,8 +932,11 @@ def _resolve_ago(g, ref, ctx, lex, span):
         gran = "D"
     follows = lex.settings.get("ago_follows", [])
     if unit == "Y" and n != "X" and "Q" in follows and ctx.last_q:
-        # a report about a quarter compares with the same quarter a year before
-        y, q = ctx.last_q.split("-")
+        # a report about a quarter compares with the same quarter a year
+        # before: the quarter named most often (the one reported), on a tie the
+        # last named
+        topic = max(ctx.q_count, key=lambda k: (ctx.q_count[k], k == ctx.last_q)) if ctx.q_count else ctx.last_q
+        y, q = topic.split("-")
         return ("DATE", f"{int(y) + direction * int(n):04d}-{q}", mod)
     if unit == "Y" and n != "X" and follows and ctx.prev and span[0] - ctx.prev[0] < 300:
         # "... in the third quarter, up from a year earlier": the same period
@@ -1150,7 +1177,11 @@ def _resolve_anaphor(g, ref, ctx, lex, span):
     if pod:
         unit = "D"
     shift = int(g.v.get("shift") or 0) if "shift" in g else 0
-    day = ctx.reference(span[0], unit, ref) or ref
+    day = ctx.reference(span[0], unit, ref)
+    if day is None and ref is not None:
+        # no period named: the article date; a quarter is the last one that
+        # ended, as for "the quarter" (news reports a quarter after it closes)
+        day = ref - timedelta(days=45) if unit == "Q" else ref
     if day is None:
         return ("TIME" if pod else "DATE", None, None)
     if "unit2" in g:
@@ -1314,11 +1345,17 @@ def find_times(text: str, lang: str, anchor: Optional[str] = None) -> list[TimeE
                 b = None
         limit = m.end()
         if typ == "DATE" and value and value[:1].isdigit() and rule.kind != "ago" and not (
-            rule.props.get("comparison") or "yago" in g
+            rule.props.get("comparison") or "yago" in g or "unit2" in g
         ):
             ctx.prev = (end, value)
-            if re.match(r"^\d{4}-[QH]\d$", value):
+            if re.match(r"^\d{4}-[QH]\d$", value) and (anc is None or value_interval(value)[0] <= anc.last):
+                # a quarter still to come ("losses through the third quarter
+                # of 1990") is a forecast, not the period the report is about
                 ctx.last_q = value
+                qb, qe = value_interval(value)
+                if anc is None or (qe <= anc.last and (anc.first - qe).days < 366):
+                    # reported: it has ended, within the year before the article
+                    ctx.q_count[value] = ctx.q_count.get(value, 0) + 1
         out.append(
             TimeExpr(start=start, end=end, text=span_text, type=typ, value=value, mod=mod, begin=_iso(b), end_date=_iso(e))
         )
