@@ -310,14 +310,34 @@ def _ensure_read_indexes(store: Store) -> None:
     """Indexes the read queries rely on, added to stores created before they were in the schema."""
     from ..store import schema as S
 
-    for index in S.places.indexes:
-        index.create(store.engine, checkfirst=True)
+    wanted = {"ix_places_map", "ix_mentions_entity", "ix_entities_doc_id"}
+    for table in (S.places, S.mentions, S.entities):
+        for index in table.indexes:
+            if index.name in wanted:
+                index.create(store.engine, checkfirst=True)
+
+
+def _tune_reads(store: Store) -> None:
+    """SQLite: a larger page cache and memory-mapped reads for this long-lived reader."""
+    if store.dialect != "sqlite":
+        return
+    from sqlalchemy import event
+
+    def pragmas(dbapi_conn, _record) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA cache_size=-65536")   # 64 MiB per connection
+        cur.execute("PRAGMA mmap_size=268435456")  # 256 MiB
+        cur.close()
+
+    event.listen(store.engine, "connect", pragmas)
+    store.engine.dispose()  # connections opened from here on get them
 
 
 def create_app(db_url: str | None = None, mode: str = "accurate") -> FastAPI:
     """The API and the pages over the store at db_url (default: $KRONIEK_DB, else ./kroniek.db)."""
     store = Store(db_url)
     _ensure_read_indexes(store)
+    _tune_reads(store)
     app = FastAPI(
         title="Kroniek",
         version=__version__,

@@ -194,8 +194,8 @@ def search(conn: Connection, dialect: str, sel: Selection, *, limit: int = 20, o
     if not q:
         return [], 0
     conds = doc_conditions(dialect, sel, with_text=False)
-    cols = [D.c.pk, D.c.id, D.c.title, D.c.published, D.c.source, D.c.language,
-            func.substr(D.c.text, 1, 160).label("preview")]
+    # Only the page's documents are read in full (their details come after the ranking).
+    cols = [D.c.pk]
     if dialect == "sqlite":
         expr = fts5_query(q)
         if not expr:
@@ -205,14 +205,19 @@ def search(conn: Connection, dialect: str, sel: Selection, *, limit: int = 20, o
         # The match runs first and once (materialised), then the filters.
         m = (select(_FTS_ROWID.label("pk"), score.label("score")).select_from(_FTS).where(match)
              .cte("m").prefix_with("MATERIALIZED"))
-        stmt = (select(*cols, m.c.score, func.count().over().label("total"))
-                .select_from(m.join(D, D.c.pk == m.c.pk)).where(*conds)
-                .order_by(*_order(sort, m.c.score)).limit(limit).offset(offset))
+        if conds or sort != "rank":
+            source = m.join(D, D.c.pk == m.c.pk)
+            order = _order(sort, m.c.score)
+        else:  # ranked and unfiltered: the documents table is not needed until the page
+            source = m
+            order = [m.c.score.desc(), m.c.pk.desc()]
+        stmt = (select(m.c.pk, m.c.score, func.count().over().label("total"))
+                .select_from(source).where(*conds).order_by(*order).limit(limit).offset(offset))
         rows = conn.execute(stmt).all()
         if rows:
             total = rows[0].total
         else:
-            total = conn.execute(select(func.count()).select_from(m.join(D, D.c.pk == m.c.pk)).where(*conds)).scalar_one()
+            total = conn.execute(select(func.count()).select_from(source).where(*conds)).scalar_one()
         snippets: dict[int, str] = {}
         if rows:
             snip = func.snippet(_FTS_TABLE, 1, HL_START, HL_END, "…", 16)
@@ -232,9 +237,14 @@ def search(conn: Connection, dialect: str, sel: Selection, *, limit: int = 20, o
             head = func.ts_headline(_PG_SIMPLE, D.c.text, tsq, literal_column("'" + opts + "'"))
             srows = conn.execute(select(D.c.pk, head.label("snippet")).where(D.c.pk.in_([r.pk for r in rows])))
             snippets = {r.pk: r.snippet for r in srows}
-    items = [dict(_doc_row(r), preview=r.preview, score=float(r.score or 0.0),
+    details = {}
+    if rows:
+        details = {r.pk: r for r in conn.execute(
+            select(D.c.pk, D.c.id, D.c.title, D.c.published, D.c.source, D.c.language,
+                   func.substr(D.c.text, 1, 160).label("preview")).where(D.c.pk.in_([r.pk for r in rows])))}
+    items = [dict(_doc_row(details[r.pk]), preview=details[r.pk].preview, score=float(r.score or 0.0),
                   snippet=snippet_parts(snippets.get(r.pk) or ""))
-             for r in rows]
+             for r in rows if r.pk in details]
     return items, total
 
 
@@ -561,7 +571,7 @@ def timeline(conn: Connection, dialect: str, sel: Selection, *, kinds: tuple[str
                    T.c.value.label("value"), T.c.type.label("type"), cast(null(), String).label("speaker"),
                    T.c.start.label("start"),
                    D.c.pk.label("doc_pk"), D.c.id.label("doc_id"), D.c.title.label("title"),
-                   D.c.published.label("published"), T.c.idx.label("idx"))
+                   D.c.published.label("published"), D.c.source.label("source"), T.c.idx.label("idx"))
             .select_from(T.join(D, D.c.pk == T.c.doc_pk)).where(*doc_conds, *overlap(T.c.begin, T.c.end_date)))
     if "quote" in kinds:
         parts.append(
@@ -570,7 +580,7 @@ def timeline(conn: Connection, dialect: str, sel: Selection, *, kinds: tuple[str
                    func.coalesce(Q.c.speaker_name, Q.c.speaker_text).label("speaker"),
                    Q.c.start.label("start"),
                    D.c.pk.label("doc_pk"), D.c.id.label("doc_id"), D.c.title.label("title"),
-                   D.c.published.label("published"), Q.c.idx.label("idx"))
+                   D.c.published.label("published"), D.c.source.label("source"), Q.c.idx.label("idx"))
             .select_from(Q.join(D, D.c.pk == Q.c.doc_pk))
             .where(*doc_conds, *overlap(D.c.published_begin, D.c.published_end)))
     if "published" in kinds:
@@ -580,7 +590,7 @@ def timeline(conn: Connection, dialect: str, sel: Selection, *, kinds: tuple[str
                    D.c.published.label("value"), cast(null(), String).label("type"),
                    cast(null(), String).label("speaker"), cast(literal_column("0"), Integer).label("start"),
                    D.c.pk.label("doc_pk"), D.c.id.label("doc_id"),
-                   D.c.title.label("title"), D.c.published.label("published"),
+                   D.c.title.label("title"), D.c.published.label("published"), D.c.source.label("source"),
                    cast(literal_column("0"), Integer).label("idx"))
             .where(*doc_conds, *overlap(D.c.published_begin, D.c.published_end)))
     if not parts:
@@ -616,5 +626,5 @@ def timeline(conn: Connection, dialect: str, sel: Selection, *, kinds: tuple[str
         items.append(dict(kind=r.kind, begin=r.begin, end=r.end, text=r.text, value=r.value, type=r.type,
                           speaker=r.speaker, start=r.start, sentence=sent[0] if sent else None,
                           sentence_text=sent[1] if sent else None,
-                          document=dict(id=r.doc_id, title=r.title, published=r.published)))
+                          document=dict(id=r.doc_id, title=r.title, published=r.published, source=r.source)))
     return items, total

@@ -80,7 +80,8 @@ mentions = _layer(
     Column("text", Text, nullable=False),
     Column("type", String(8), nullable=False),
     Column("entity", String(64)),
-    indexes=(Index("ix_mentions_text", "text"),),
+    indexes=(Index("ix_mentions_text", "text"),
+             Index("ix_mentions_entity", "doc_pk", "entity")),  # mention -> its entity (API reads)
 )
 
 entities = _layer(
@@ -96,7 +97,8 @@ entities = _layer(
     # The document's date, copied here so an entity's latest documents come
     # straight from one index, however many documents name it.
     Column("published_begin", String(10)),
-    indexes=(Index("ix_entities_name", "name"), Index("ix_entities_global", "global_id", "published_begin")),
+    indexes=(Index("ix_entities_name", "name"), Index("ix_entities_global", "global_id", "published_begin"),
+             Index("ix_entities_doc_id", "doc_pk", "id")),  # entity by its id in a document (API reads)
 )
 
 times = _layer(
