@@ -205,11 +205,13 @@ def link_speakers(article: Article) -> None:
         sp = q.speaker
         if sp is None:
             continue
-        entity = None
-        for m in article.mentions:
-            if m.entity and m.start < sp.end and sp.start < m.end:
-                entity = by_id[m.entity]
-                break
+        # The mention inside the speaker span that names the speaker: not a
+        # nationality adjective ("de Oekraïense inlichtingendienst"), and
+        # preferably one whose text is in the speaker's name.
+        inside = [m for m in article.mentions
+                  if m.entity and m.type != "MISC" and m.start < sp.end and sp.start < m.end]
+        inside.sort(key=lambda m: (not (sp.name and m.text in sp.name), m.start))
+        entity = by_id[inside[0].entity] if inside else None
         if entity is None and sp.name:
             entity = by_alias.get(name_key(sp.name, lang))
         if entity is not None:

@@ -34,18 +34,33 @@ Speakers
 The speaker is a span of the text (a mention, pronoun or description) plus
 the best canonical ``name``: a surname gets the fullest name in the text
 that ends with it, an acronym its expansion ("Institute for the Study of War
-(ISW)"), a pronoun the nearest compatible named person/organisation before
-it (same sentence, then earlier sentences left to right, the subject first),
-a description (``de minister``) the name it was introduced with
-(``minister Kuleba``) or else itself. Nothing found: speaker null.
+(ISW)"). A pronoun (and a bare definite description of a person: "de
+premier", "the spokesman") gets the most salient compatible named
+person/organisation in its sentence and the four before it: recent quote
+speakers, mentions in the window, the first name of a sentence and above all
+the topic of the previous sentence weigh in; names inside quotation marks,
+genitives and places never count. A description is first matched to the name
+it was introduced with ("minister Kuleba", "de Oekraïense president Volodymyr
+Zelensky"); an unmatched one names itself ("43-jarige moeder"). A relative
+pronoun ("Smith, who said") takes the name before it. Nothing found: speaker
+null, never guessed. Direct quotes are resolved again once the indirect ones
+are known.
 
-It reads what the earlier stages left: the parse (subject and clausal
-complement of the cue verb) and POS when the spaCy pipeline has them, the
-``mentions`` layer (or the Doc's entities) for names and their types. Without
-them it falls back to tokens, punctuation and the tables (capitalised word
-sequences as names, the table's stop words as phrase boundaries).
+What it reads
+-------------
+What the earlier stages left: the parse (subject and clausal complement of
+the cue verb) and POS when the spaCy pipeline has them, the ``mentions``
+layer (or the Doc's entities) for names and their types, the ``places``
+layer and ``lexicon/<lang>/mentions-gazetteer.tsv`` to type names when there
+is no NER. Without a model it falls back to tokens, punctuation and the
+tables: capitalised word sequences as names (typed by how the text uses
+them: after a locative preposition LOC, after a person description PER),
+the table's verbs and stop words as phrase boundaries, and V2 order for the
+subject. Sentences are always cut by punctuation and paragraph breaks, so
+the rules behave the same with and without a parser.
 
-Speed: one pass over tokens with set lookups; no per-token regex.
+Speed: passes over the tokens with set lookups, no per-token regex; about
+10^5 tokens per CPU second on top of the parse (bench/quotes.py).
 """
 
 from __future__ import annotations
@@ -56,7 +71,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
-from typing import Iterable, Optional
+from typing import Optional
 
 from ..document import Article, Quote, Span, Speaker
 from .pipeline import register_stage
@@ -97,6 +112,10 @@ class Lexicon:
     non_agents: frozenset[str] = frozenset()
     relatives: frozenset[str] = frozenset()
     generic_ccomp: bool = False
+    infinitive_marker: str = ""
+    use_pos: bool = True
+    use_parse: bool = True
+    infinitive_cues: frozenset[str] = frozenset()
     not_cues: frozenset[str] = frozenset()
     expletives: frozenset[str] = frozenset()
     misc_suffixes: tuple[str, ...] = ()
@@ -160,6 +179,10 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
     lex.negations = frozenset(s.get("negations", []))
     lex.relatives = frozenset(s.get("relatives", []))
     lex.generic_ccomp = bool(s.get("generic_ccomp", False))
+    lex.infinitive_marker = s.get("infinitive_marker", "")
+    lex.use_pos = bool(s.get("use_pos", True))
+    lex.use_parse = bool(s.get("use_parse", True))
+    lex.infinitive_cues = frozenset(s.get("infinitive_cues", []))
     lex.not_cues = frozenset(s.get("not_cues", []))
     lex.non_agents = frozenset(t.get("according_to", {}).get("non_agents", []))
     lex.expletives = frozenset(s.get("expletives", []))
@@ -199,6 +222,7 @@ class Name:
     type: Optional[str]
     t0: int  # tokens
     t1: int
+    rule: bool = False  # found by the capitalisation rule, not by a model
 
 
 @dataclass
@@ -236,20 +260,10 @@ def _tokens_from_doc(doc) -> tuple[list[Tok], list[tuple[int, int]], bool, bool]
     if has_dep:
         for tk in toks:
             tk.head = remap.get(tk.head, tk.i)
-    sents: list[tuple[int, int]] = []
-    if doc.has_annotation("SENT_START") or has_dep:
-        for sp in doc.sents:
-            a = b = None
-            for t in sp:
-                if t.i in remap:
-                    if a is None:
-                        a = remap[t.i]
-                    b = remap[t.i] + 1
-            if a is not None:
-                sents.append((a, b))
-    else:
-        sents = _rule_sents(toks)
-    return toks, sents, has_dep, has_pos
+    # sentences by punctuation, whatever the model's segmentation: the rules
+    # below (topic of the previous sentence, windows) then behave the same
+    # with and without a parser
+    return toks, _rule_sents(toks), has_dep, has_pos
 
 
 def _tokens_from_text(text: str) -> list[Tok]:
@@ -266,16 +280,30 @@ def _tokens_from_text(text: str) -> list[Tok]:
 
 
 def _rule_sents(toks: list[Tok]) -> list[tuple[int, int]]:
-    sents, a = [], 0
-    for k, t in enumerate(toks):
-        if t.text in ".!?" and t.punct:
-            nxt = toks[k + 1] if k + 1 < len(toks) else None
-            if nxt is None or nxt.cap or nxt.text in "“„\"‘'«":
-                sents.append((a, k + 1))
-                a = k + 1
-    if a < len(toks):
-        sents.append((a, len(toks)))
+    """Sentences by punctuation: after . ! ? (and the closing marks and
+    brackets attached to them), when a capital, digit or opening mark follows."""
+    sents, a, n = [], 0, len(toks)
+    k = 0
+    while k < n:
+        t = toks[k]
+        if t.punct and t.text in (".", "!", "?", "…"):
+            e = k + 1
+            while e < n and toks[e].punct and toks[e].start == toks[e - 1].end and toks[e].text in _CLOSERS:
+                e += 1
+            nxt = toks[e] if e < n else None
+            if nxt is None or nxt.cap or nxt.text[:1].isdigit() or nxt.text in _OPENERS:
+                sents.append((a, e))
+                a = e
+            k = e
+            continue
+        k += 1
+    if a < n:
+        sents.append((a, n))
     return sents
+
+
+_CLOSERS = frozenset(["”", "’", "'", "\"", "»", "›", ")", "]", "“"])
+_OPENERS = frozenset(["“", "„", "\"", "‘", "'", "«", "‚", "(", "-", "—", "–"])
 
 
 def _split_at_newlines(text: str, toks: list[Tok], sents: list[tuple[int, int]], marks: str) -> list[tuple[int, int]]:
@@ -318,8 +346,7 @@ def _build_names(text: str, toks: list[Tok], sents, mentions, doc, lex: Lexicon)
         for m in mentions:
             t0, t1 = tok_range(m.start, m.end)
             names.append(Name(m.start, m.end, m.text, m.type, t0, t1))
-        return names
-    if doc is not None and doc.has_annotation("ENT_IOB"):
+    elif doc is not None and doc.has_annotation("ENT_IOB"):
         for e in doc.ents:
             typ = _TYPE_MAP.get(e.label_)
             if typ is None:
@@ -331,15 +358,16 @@ def _build_names(text: str, toks: list[Tok], sents, mentions, doc, lex: Lexicon)
                 t0 += 1
                 a = toks[t0].start
             names.append(Name(a, b, text[a:b], typ, t0, t1))
-        if names:
-            return names
-    # fallback: capitalised word sequences
+    # capitalised word sequences: all the names without NER, and the ones the
+    # NER missed with it
+    known = names
+    names = []
     sent_first = {a for a, _ in sents}
     capset = {t.text for k, t in enumerate(toks) if t.cap and k not in sent_first}
     k, n = 0, len(toks)
     while k < n:
         t = toks[k]
-        if not t.cap or t.punct or t.low in lex.pronouns or (k in sent_first and t.low in lex.function_words):
+        if not t.cap or t.punct or t.low in lex.pronouns or t.low in lex.function_words or t.low in lex.adverbials:
             k += 1
             continue
         if k in sent_first and t.text not in capset and not (k + 1 < n and toks[k + 1].cap and not toks[k + 1].punct):
@@ -375,9 +403,20 @@ def _build_names(text: str, toks: list[Tok], sents, mentions, doc, lex: Lexicon)
             k0 += 1
         if j == k0 + 1 and lex.misc_suffixes and toks[k0].low.endswith(lex.misc_suffixes):
             typ = "MISC"  # Russische, Oekraïense: name-derived adjectives
-        names.append(Name(toks[k0].start, toks[j - 1].end, text[toks[k0].start:toks[j - 1].end], typ, k0, j))
+        names.append(Name(toks[k0].start, toks[j - 1].end, text[toks[k0].start:toks[j - 1].end], typ, k0, j, True))
         k = j
     _infer_types(names, toks, lex)
+    if known:
+        # a model's mention wins; its types also type the same words elsewhere
+        typed = {nm.text: nm.type for nm in known}
+        extra = []
+        for nm in names:
+            if any(m.start < nm.end and nm.start < m.end for m in known):
+                continue
+            if nm.text in typed:
+                nm.type = typed[nm.text]
+            extra.append(nm)
+        names = sorted(known + extra, key=lambda x: x.start)
     return names
 
 
@@ -452,6 +491,8 @@ def extract(text: str, doc=None, mentions=None, lang: str = "nl", places=None) -
         return []
     if doc is not None:
         toks, sents, has_dep, has_pos = _tokens_from_doc(doc)
+        has_pos = has_pos and lex.use_pos
+        has_dep = has_dep and lex.use_parse
     else:
         toks = _tokens_from_text(text)
         sents = _rule_sents(toks)
@@ -464,14 +505,15 @@ def extract(text: str, doc=None, mentions=None, lang: str = "nl", places=None) -
             toks[k].sent = si
     paras = [0] + [m.end() for m in re.finditer(r"\n\s*", text)]
     names = _build_names(text, toks, sents, mentions, doc, lex)
-    if not mentions:
-        fixed = _fixed_types(lang)
-        spans = [(p.start, p.end) for p in places or ()]
-        for nm in names:
-            if nm.text in fixed and (nm.type is None or nm.type != fixed[nm.text]):
-                nm.type = fixed[nm.text]
-            elif nm.type in (None, "PER") and any(a <= nm.start and nm.end <= b for a, b in spans):
-                nm.type = "LOC"
+    fixed = _fixed_types(lang)
+    spans = [(p.start, p.end) for p in places or ()]
+    for nm in names:
+        if not nm.rule:
+            continue
+        if nm.text in fixed:
+            nm.type = fixed[nm.text]
+        elif nm.type in (None, "PER") and any(a <= nm.start and nm.end <= b for a, b in spans):
+            nm.type = "LOC"
     name_at: dict[int, Name] = {}
     for nm in names:
         for k in range(nm.t0, nm.t1):
@@ -605,29 +647,6 @@ class _Extractor:
             if j - k >= 8:
                 break
         return (k, j)
-
-    def _unused_np_left(self, k: int, lo: int) -> tuple[int, int]:
-        """The subject phrase that ends just before token k (walking left to a boundary)."""
-        toks, lex = self.toks, self.lex
-        if self.c.has_dep:
-            for t in toks[lo:k + 1]:
-                pass
-        j = k
-        while j > lo:
-            t = toks[j - 1]
-            if t.punct and t.text not in ("-", "’", "'", ")", "("):
-                break
-            if t.low in lex.comps or t.low in ("en", "maar", "and", "but", "want", "of", "or"):
-                break
-            if t.low in lex.np_stop and t.low not in lex.dets and t.low not in lex.np_links and j - 1 not in self.c.name_at:
-                # adverbs between subject and verb ("Rusland heeft ook gezegd")
-                if j == k:
-                    k -= 1
-                    j -= 1
-                    continue
-                break
-            j -= 1
-        return (j, k)
 
     def speaker_from(self, a: int, b: int, cue_tok: int) -> Optional[Speaker]:
         """The speaker inside the phrase toks[a:b]."""
@@ -888,9 +907,10 @@ class _Extractor:
         if self.c.has_dep:
             cs = self.clause_start(cue, lo)
             for t in toks[lo:hi]:
-                if t.head == cue and t.dep in ("nsubj", "nsubjpass", "nsubj:pass", "csubj") and t.i != cue \
-                        and (t.i >= cs or t.i > cue):
+                if t.head == cue and t.dep in ("nsubj", "nsubjpass", "nsubj:pass", "csubj") and t.i != cue:
                     a, b = self.subtree(t.i, lo, hi)
+                    if t.i < cs and b < cs - 1:
+                        continue  # a subject in another clause: a parse error
                     # cut relative clauses and appositions after a comma
                     for j in range(t.i, b):
                         if toks[j].text in (",", "—", "–") and j > t.i:
@@ -959,8 +979,6 @@ class _Extractor:
 
     def subtree(self, k: int, lo: int, hi: int) -> tuple[int, int]:
         a = b = k
-        changed = True
-        heads = {k}
         # tokens whose head chain reaches k, within [lo, hi)
         for j in range(lo, hi):
             h, seen = j, 0
@@ -1080,8 +1098,6 @@ class _Extractor:
         'volgens X ... “...”', 'X noemde het „...”'."""
         toks, lex = self.toks, self.lex
         k = self.tok_at(open_char)  # the mark's token
-        if toks[k].start >= open_char and k > 0:
-            pass
         lo = sent_start_tok
         if prev_close >= 0:
             while lo < k and toks[lo].start < prev_close:
@@ -1151,7 +1167,6 @@ class _Extractor:
         self.quoted = [(a, b) for _, a, b, _, _ in found]
         records: list[tuple[bool, int, Quote]] = []
         prev_speaker: Optional[Speaker] = None
-        prev_end_char = -1
         prev_para = -1
         prev_closed = True
         prev_sent = -10
@@ -1224,7 +1239,6 @@ class _Extractor:
                     prev_speaker = speaker
             else:
                 prev_speaker = None
-            prev_end_char = b
             prev_para = self.para_of(close_end - 1) if closed else para
             prev_closed = closed
             prev_sent = toks[self.tok_at(max(a, b - 1))].sent
@@ -1273,7 +1287,6 @@ class _Extractor:
 
     def indirect(self) -> None:
         toks, lex = self.toks, self.lex
-        n = len(toks)
         for si, (sa, sb) in enumerate(self.c.sents):
             k = sa
             while k < sb:
@@ -1361,6 +1374,8 @@ class _Extractor:
             j += 1
         content = None
         kind = "indirect"
+        if comp is not None and comp + 1 >= sb:
+            return  # "zei dat" and nothing after it
         if comp is not None:
             cs = comp + 1
             ce = self.content_end(cs, sb)
@@ -1390,6 +1405,19 @@ class _Extractor:
                         content = (toks[a_].start, toks[b_ - 1].end)
                     break
             kind = "indirect"
+        if content is None and comp is None and lex.infinitive_marker and lemma in lex.infinitive_cues:
+            # a te-infinitive: "Rutte zegt regelmatig contact te hebben met Zelensky"
+            e = c1
+            while e < sb and not (toks[e].punct and toks[e].text != "-") and e - c1 <= 12:
+                e += 1
+            te = next((j for j in range(c1, e) if toks[j].low == lex.infinitive_marker), None)
+            if te is not None and te + 1 < e:
+                subj = self.subject_of(c0, sa, sb, e)
+                cs = c1
+                if subj is not None and subj[0] >= c1:
+                    cs = subj[1]  # the subject after the verb is not content
+                if cs < te:
+                    content = (toks[cs].start, toks[e - 1].end)
         if content is None and comp is None:
             # preposed content: "..., zegt X." / "..., he said."
             if c0 > sa + 2 and toks[c0 - 1].text == "," or (c0 > sa + 2 and toks[c0 - 1].punct is False and c0 - 2 >= sa and toks[c0 - 2].text == "," and toks[c0 - 1].low in lex.pronouns):
@@ -1410,7 +1438,7 @@ class _Extractor:
         if content is None or content[1] <= content[0] or " " not in text[content[0]:content[1]].strip():
             return  # nothing, or a single word: no clause
         cs_ = self.clause_start(c0, sa)
-        if any(toks[j].low in lex.negations for j in range(cs_, comp if comp is not None else c1 + 1)):
+        if any(toks[j].low in lex.negations for j in range(cs_, comp if comp is not None else min(c1 + 1, sb))):
             return  # "gaf nog nooit toe dat", "did not say that"
         # the speaker
         subj = self.subject_of(c0, sa, sb, comp if comp is not None else sb)
@@ -1427,8 +1455,6 @@ class _Extractor:
         for da, db, dsp in self.covered_direct:
             if a <= da and db <= b and (db - da) >= 0.5 * (b - a):
                 return
-        if self.overlaps_speaker(sp, a, b):
-            return
         cue_span = self.span(toks[c0].start, toks[c1 - 1].end)
         hearsay = self.hearsay_in(c0, a, b)
         q = Quote(start=a, end=b, text=text[a:b], kind=kind, speaker=sp, cue=cue_span, hearsay=hearsay)
@@ -1438,9 +1464,6 @@ class _Extractor:
     def coordinated_that(self, b_: int, sb: int) -> bool:
         toks = self.toks
         return b_ < sb - 1 and toks[b_].low in ("en", "and") and toks[b_ + 1].low in self.lex.comps
-
-    def overlaps_speaker(self, sp: Speaker, a: int, b: int) -> bool:
-        return sp.start >= a and sp.end <= b and sp.text.lower() not in self.lex.pronouns and False
 
     def according_to(self, k: int, n_acc: int, sa: int, sb: int) -> None:
         toks, text = self.toks, self.text
@@ -1658,4 +1681,8 @@ class QuotesStage:
         if self.lex is None:
             return
         for article in articles:
-            article.quotes = extract(article.text, article._doc, article.mentions, self.lang, article.places)
+            try:
+                article.quotes = extract(article.text, article._doc, article.mentions, self.lang, article.places)
+            except Exception as e:  # one odd text never costs the batch
+                article.quotes = []
+                article.warnings.append(f"quotes: skipped ({type(e).__name__}: {e})")

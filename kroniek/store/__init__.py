@@ -65,6 +65,9 @@ class SearchHit:
 # Marks around matched words in snippets; callers turn them into markup after escaping.
 HL_START, HL_END = "\x02", "\x03"
 
+# Search by rank ranks the most recently stored matches (see _search_sqlite).
+RANK_WINDOW = 5000
+
 
 def fts5_query(query: str) -> str:
     """A user's query as a safe FTS5 expression: words and "phrases" ANDed,
@@ -102,6 +105,10 @@ class Store:
     def _ensure_schema(self) -> None:
         with self.engine.begin() as conn:
             S.metadata.create_all(conn)
+            # Stores made by an earlier version get the indexes added since.
+            for table in S.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             for ddl in S.fts_ddl(self.dialect):
                 conn.execute(text(ddl))
             version = conn.execute(select(S.meta.c.value).where(S.meta.c.key == "schema_version")).scalar()
@@ -327,26 +334,57 @@ class Store:
         # The full-text match runs first and once (a materialised CTE), then
         # the filters; otherwise SQLite may walk a date index and probe the
         # FTS index per row. Snippets are made for the page only.
-        # Ranking is only computed when the order needs it.
-        score = "-bm25(documents_fts, 2.0, 1.0)" if order.startswith("score") else "0.0"
-        page_sql = (
-            f"WITH m AS MATERIALIZED (SELECT rowid AS pk, {score} AS score "
-            "FROM documents_fts WHERE documents_fts MATCH :q) "
-            "SELECT d.pk, d.id, d.title, d.published, d.source, d.language, m.score, count(*) OVER () AS total "
-            f"FROM m JOIN documents d ON d.pk = m.pk WHERE 1=1{where} ORDER BY {order} LIMIT :limit OFFSET :offset"
-        )
+        by_rank = order.startswith("score")
         with self.engine.connect() as conn:
-            rows = conn.execute(text(page_sql), params).all()
-            if rows:
-                total = rows[0].total
-            elif params["offset"]:  # past the last page: count without the page
-                count_sql = (
-                    "WITH m AS MATERIALIZED (SELECT rowid AS pk FROM documents_fts WHERE documents_fts MATCH :q) "
-                    f"SELECT count(*) FROM m JOIN documents d ON d.pk = m.pk WHERE 1=1{where}"
-                )
-                total = conn.execute(text(count_sql), params).scalar_one()
+            window = ""
+            if by_rank:
+                # BM25 over every match of a common word in a million documents
+                # costs seconds; news readers want the relevant among the recent,
+                # so ranking looks at the RANK_WINDOW most recently stored matches.
+                floor = conn.execute(text(
+                    "SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q ORDER BY rowid DESC "
+                    "LIMIT 1 OFFSET :w"), {"q": params["q"], "w": RANK_WINDOW - 1}).scalar()
+                if floor is not None:
+                    window = " AND rowid >= :floor"
+                    params["floor"] = floor
+            score = "-bm25(documents_fts, 2.0, 1.0)" if by_rank else "0.0"
+            matches = (f"WITH m AS MATERIALIZED (SELECT rowid AS pk, {score} AS score "
+                       f"FROM documents_fts WHERE documents_fts MATCH :q{window}) ")
+            if where:
+                # Filter and order on the covering index, then read the page's rows.
+                page = conn.execute(text(
+                    f"{matches}SELECT d.pk, m.score, count(*) OVER () AS total "
+                    "FROM m JOIN documents d INDEXED BY ix_documents_filter ON d.pk = m.pk "
+                    f"WHERE 1=1{where} ORDER BY {order} LIMIT :limit OFFSET :offset"), params).all()
             else:
-                total = 0
+                page = conn.execute(text(
+                    f"{matches}SELECT m.pk AS pk, m.score, 0 AS total FROM m "
+                    f"ORDER BY {order.replace('d.pk', 'm.pk')} LIMIT :limit OFFSET :offset"), params).all() \
+                    if by_rank else None
+                if page is None:  # newest/oldest need the dates
+                    page = conn.execute(text(
+                        f"{matches}SELECT d.pk, m.score, 0 AS total "
+                        "FROM m JOIN documents d INDEXED BY ix_documents_filter ON d.pk = m.pk "
+                        f"ORDER BY {order} LIMIT :limit OFFSET :offset"), params).all()
+            scores = {r.pk: r.score for r in page}
+            rows = []
+            if page:
+                keys = {f"k{i}": r.pk for i, r in enumerate(page)}
+                found = {r.pk: r for r in conn.execute(text(
+                    "SELECT pk, id, title, published, source, language FROM documents "
+                    f"WHERE pk IN ({', '.join(':' + k for k in keys)})"), keys)}
+                rows = [found[r.pk] for r in page if r.pk in found]
+            # The total counts every match, not only the ranked window.
+            if not where:
+                total = conn.execute(text("SELECT count(*) FROM documents_fts WHERE documents_fts MATCH :q"),
+                                     {"q": params["q"]}).scalar_one()
+            elif page and not window:
+                total = page[0].total
+            else:
+                total = conn.execute(text(
+                    "WITH m AS MATERIALIZED (SELECT rowid AS pk FROM documents_fts WHERE documents_fts MATCH :q) "
+                    "SELECT count(*) FROM m JOIN documents d INDEXED BY ix_documents_filter ON d.pk = m.pk "
+                    f"WHERE 1=1{where}"), params).scalar_one()
             snippets: dict[int, str] = {}
             if rows:
                 pks = {f"p{i}": r.pk for i, r in enumerate(rows)}
@@ -356,8 +394,8 @@ class Store:
                     f"FROM documents_fts WHERE documents_fts MATCH :q AND rowid IN ({marks})"
                 )
                 snippets = {r.pk: r.snippet for r in conn.execute(text(snip_sql), {"q": params["q"], **pks})}
-        hits = [SearchHit(r.id, r.title, r.published, r.source, r.language, snippets.get(r.pk, ""), float(r.score))
-                for r in rows]
+        hits = [SearchHit(r.id, r.title, r.published, r.source, r.language, snippets.get(r.pk, ""),
+                          float(scores[r.pk])) for r in rows]
         return hits, total
 
 

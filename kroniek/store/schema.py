@@ -52,6 +52,9 @@ documents = Table(
     Column("analysis", String(64)),
     Column("n_quotes", Integer, nullable=False, default=0),
     Index("ix_documents_published", "published_begin", "published_end"),
+    # Covering index for search filters: full-text matches join it without
+    # reading the (large) document rows.
+    Index("ix_documents_filter", "pk", "published_begin", "published_end", "language", "source"),
     Index("ix_documents_language", "language"),
     Index("ix_documents_source", "source"),
 )

@@ -1,0 +1,364 @@
+"""The quotes stage: direct, indirect and according_to attribution in Dutch and
+English, speakers resolved, hearsay flagged, offsets exact.
+
+Each language runs twice: through its stage list from languages.toml (Dutch:
+the shipped nl_fast pipeline with the mentions stage, or the blank tokenizer
+where that model is absent; the Dutch quotes table turns POS and parse use
+off, see lexicon/nl/quotes.toml; English: en_core_web_sm with parser and
+NER -> mentions) and on a blank spaCy tokenizer with the rule-based
+sentencizer only (no POS, parse or mentions): the rule layer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kroniek.document import Article
+from kroniek.nlp.pipeline import language_table, stage_class
+from kroniek.nlp.quotes import extract, load_lexicon
+
+
+def run_stages(text: str, lang: str) -> Article:
+    """The language's stages from languages.toml, with quotes where it belongs."""
+    names = list(language_table()[lang]["stages"])
+    if "quotes" not in names:
+        names.insert(names.index("entities") if "entities" in names else len(names), "quotes")
+    article = Article.new(text, language=lang)
+    for name in names:
+        stage_class(name)(lang, "accurate")([article])
+    assert article.check_spans() == []
+    return article
+
+
+def rule_layer(text: str, lang: str):
+    """The stage on a blank tokenizer only: no POS, parse or mentions."""
+    import spacy
+
+    nlp = spacy.blank(lang)
+    nlp.add_pipe("sentencizer")
+    quotes = extract(text, nlp(text), None, lang)
+    for q in quotes:
+        check_offsets(text, q)
+    return quotes
+
+
+def check_offsets(text: str, q) -> None:
+    assert text[q.start:q.end] == q.text
+    if q.speaker is not None:
+        assert text[q.speaker.start:q.speaker.end] == q.speaker.text
+    if q.cue is not None:
+        assert text[q.cue.start:q.cue.end] == q.cue.text
+
+
+def find(quotes, fragment: str):
+    hits = [q for q in quotes if fragment in q.text]
+    assert hits, f"no quote containing {fragment!r} in {[q.text for q in quotes]}"
+    return hits[0]
+
+
+def none_with(quotes, fragment: str) -> None:
+    assert not [q for q in quotes if fragment in q.text], [q.text for q in quotes]
+
+
+# --- the reference article ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reference():
+    from pathlib import Path
+
+    from kroniek.ingest import read_sources
+
+    path = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "samples" / "seed-2022-09-kremlin-nederlaag.txt"
+    if not path.exists():
+        pytest.skip(f"shared data not found: {path}")
+    (article,) = list(read_sources([str(path)]))
+    assert not article.text.startswith("date")  # the header is stripped by the reader
+    return run_stages(article.text, "nl")
+
+
+def test_reference_isw_statement(reference):
+    text = reference.text
+    q = find(reference.quotes, "Het Kremlin probeert Poetin vrij te pleiten")
+    assert q.kind == "direct"
+    # content without the quotation marks, up to the closing mark
+    assert text[q.start - 1] == "“" and text[q.end] == "”"
+    assert q.text.endswith("in zijn directe omgeving")
+    assert q.cue is not None and q.cue.text == "aldus"
+    assert q.speaker is not None and q.speaker.text == "ISW"
+    assert q.speaker.name == "Institute for the Study of War"
+    assert text[q.cue.start:q.cue.end] == "aldus" and q.cue.start > q.end
+    assert q.hearsay is False
+
+
+def test_reference_bezpalko(reference):
+    q = find(reference.quotes, "afgehakte hoofden")
+    assert q.text == "al hun afgehakte hoofden op het bureau van Poetin moesten liggen"
+    assert q.speaker is not None and q.speaker.text == "Hij"
+    assert q.speaker.name == "Bogdan Bezpalko"
+    assert q.cue is not None and q.cue.text == "zei"
+
+
+def test_reference_volgens_isw(reference):
+    q = find(reference.quotes, "maakt volgens het ISW deel uit van een tactiek")
+    assert q.kind == "according_to"
+    assert q.cue.text == "volgens"
+    assert q.speaker.text == "ISW" and q.speaker.name == "Institute for the Study of War"
+    # an interrupting "volgens X" gives the whole clause
+    assert q.text.startswith("Dat er nu toch wordt erkend")
+    assert q.text.endswith("en de legerleiding")
+
+
+def test_reference_volgens_denktank(reference):
+    q = find(reference.quotes, "doet Moskou er nu alles aan")
+    assert q.kind == "according_to" and q.cue.text == "Volgens"
+    assert q.text.startswith("doet Moskou") and q.text.endswith("af te wentelen op anderen")
+    assert q.speaker.name == "Institute for the Study of War"
+
+
+def test_reference_volgens_inlichtingendienst(reference):
+    q = find(reference.quotes, "hebben de Russische autoriteiten in de Krim familieleden aangespoord")
+    assert q.kind == "according_to" and q.cue.text == "Volgens"
+    assert q.speaker is not None and "inlichtingendienst" in q.speaker.text
+    assert q.speaker.text == "Oekraïense militaire inlichtingendienst"
+
+
+def test_reference_hearsay(reference):
+    q = find(reference.quotes, "Het Kremlin zou daar oren naar hebben")
+    assert q.hearsay is True
+    assert q.speaker is None  # no source in the text: never guessed
+    assert q.cue.text == "zou"
+    q = find(reference.quotes, "FSB zou zijn huizen op de Krim verkopen")
+    assert q.hearsay is True
+
+
+def test_reference_indirect_and_negation(reference):
+    q = find(reference.quotes, "het een nederlaag geleden heeft in Oekraïne")
+    assert q.kind == "indirect" and q.cue.text == "toegegeven"
+    assert q.speaker.text == "Kremlin"
+    # "gaf nog nooit eerder toe dat" is a negated report: not a quote
+    none_with(reference.quotes, "moest incasseren")
+    q = find(reference.quotes, "het geen burgerdoelen aanviel")
+    assert q.speaker.text == "Moskou" and q.cue.text == "beweerde"
+
+
+def test_reference_mixed_quotes(reference):
+    q = find(reference.quotes, "bevrijding van de Donbas")
+    assert q.kind == "direct" and q.speaker.name == "Rusland"
+    q = find(reference.quotes, "een teken van goede wil")
+    assert q.speaker.name == "Rusland"
+
+
+def test_reference_offsets(reference):
+    assert reference.check_spans() == []
+    for q in reference.quotes:
+        check_offsets(reference.text, q)
+        assert not q.text.startswith(("“", "‘", '"')) and not q.text.endswith(("”", "’", '"'))
+
+
+# --- Dutch constructions -------------------------------------------------------------
+
+NL = (
+    "Minister Wopke Hoekstra sprak gisteren in Kiev. „Wij staan naast Oekraïne”, zei hij. "
+    "„Dat blijft zo.”\n\n"
+    "“Wij geven niet op”, zei de minister, “en wij blijven helpen.” "
+    "Rutte: 'Wij gaan door met steunen.' "
+    "De premier verklaarde dat Nederland meer wapens levert. "
+    "Volgens de woordvoerder van het Kremlin is de aanval mislukt. "
+    "De aanval was een succes, aldus het Pentagon. "
+    "Naar verluidt zijn er honderd doden gevallen. "
+    "Het ISW stelt dat het Kremlin beweert dat de troepen zich hergroeperen. "
+    "Deze ‘speciale operatie’ duurt al maanden. Het boek ‘Oorlog en vrede’ ligt op tafel. "
+    "Tot nu toe waarschuwde Moskou dat het zou terugslaan."
+)
+
+
+@pytest.fixture(scope="module", params=["pipeline", "rules"])
+def nl_quotes(request):
+    if request.param == "pipeline":
+        return run_stages(NL, "nl").quotes
+    return rule_layer(NL, "nl")
+
+
+def test_nl_direct_after_and_continuation(nl_quotes):
+    q = find(nl_quotes, "Wij staan naast Oekraïne")
+    assert q.kind == "direct" and q.cue.text == "zei"
+    assert q.speaker.text == "hij" and q.speaker.name == "Wopke Hoekstra"
+    q2 = find(nl_quotes, "Dat blijft zo.")
+    assert q2.speaker.name == "Wopke Hoekstra" and q2.cue is None
+
+
+def test_nl_interrupted(nl_quotes):
+    a = find(nl_quotes, "Wij geven niet op")
+    b = find(nl_quotes, "en wij blijven helpen.")
+    assert a.text == "Wij geven niet op" and b.text == "en wij blijven helpen."
+    assert a.cue.text == "zei" and a.speaker.text == "minister"
+    # a bare definite description refers back to the person introduced with it
+    assert a.speaker.name == "Wopke Hoekstra"
+    assert b.speaker.name == "Wopke Hoekstra"
+
+
+def test_nl_colon(nl_quotes):
+    q = find(nl_quotes, "Wij gaan door met steunen.")
+    assert q.kind == "direct" and q.speaker.text == "Rutte" and q.cue.text == ":"
+
+
+def test_nl_indirect_description(nl_quotes):
+    q = find(nl_quotes, "Nederland meer wapens levert")
+    assert q.kind == "indirect" and q.cue.text == "verklaarde"
+    assert q.text == "Nederland meer wapens levert"  # no "dat", no final stop
+    assert q.speaker.text == "premier" and q.speaker.name == "Rutte"
+
+
+def test_nl_volgens_and_aldus(nl_quotes):
+    q = find(nl_quotes, "is de aanval mislukt")
+    assert q.kind == "according_to" and q.cue.text == "Volgens"
+    assert q.speaker.text == "woordvoerder van het Kremlin"
+    q = find(nl_quotes, "De aanval was een succes")
+    assert q.kind == "according_to" and q.cue.text == "aldus" and q.speaker.text == "Pentagon"
+
+
+def test_nl_nested(nl_quotes):
+    outer = find(nl_quotes, "het Kremlin beweert dat")
+    inner = [q for q in nl_quotes if q.text == "de troepen zich hergroeperen"]
+    assert outer.speaker.text == "ISW" and outer.cue.text == "stelt"
+    assert inner and inner[0].speaker.text == "Kremlin" and inner[0].cue.text == "beweert"
+
+
+def test_nl_hearsay(nl_quotes):
+    q = find(nl_quotes, "Naar verluidt zijn er honderd doden gevallen")
+    assert q.hearsay and q.speaker is None
+    q = find(nl_quotes, "het zou terugslaan")
+    assert q.speaker.text == "Moskou" and q.cue.text == "waarschuwde" and q.hearsay
+
+
+def test_nl_scare_quotes_and_titles(nl_quotes):
+    none_with(nl_quotes, "speciale operatie")
+    none_with(nl_quotes, "Oorlog en vrede")
+
+
+def test_nl_multi_paragraph_quote():
+    text = (
+        "Zelensky sprak het parlement toe. „Wij zullen winnen. Niemand neemt ons land af.\n\n"
+        "„Wij bouwen alles weer op”, zei hij."
+    )
+    quotes = rule_layer(text, "nl")
+    a = find(quotes, "Wij zullen winnen. Niemand neemt ons land af.")
+    assert a.text == "Wij zullen winnen. Niemand neemt ons land af."  # ends at the paragraph end
+    b = find(quotes, "Wij bouwen alles weer op")
+    assert b.speaker.name == "Zelensky"
+    assert a.speaker is not None and a.speaker.name == "Zelensky"
+
+
+def test_nl_quote_styles():
+    for o, c in (("“", "”"), ("„", "”"), ('"', '"'), ("‘", "’"), ("'", "'"), ("«", "»")):
+        text = f"Rutte kwam aan. {o}Wij gaan door met de steun aan Oekraïne{c}, zei hij."
+        (q,) = rule_layer(text, "nl")
+        assert q.text == "Wij gaan door met de steun aan Oekraïne", (o, c, q.text)
+        assert q.speaker.name == "Rutte"
+
+
+def test_nl_apostrophes_are_not_quotes():
+    quotes = rule_layer("Het is 's avonds koud en zo'n dag duurt lang. Het ISW zegt dat 't klopt.", "nl")
+    assert [q.text for q in quotes] == ["'t klopt"]
+
+
+def test_nl_dat_meldt():
+    text = "Er zijn bij de aanval twintig doden gevallen. Dat meldt persbureau Reuters."
+    quotes = rule_layer(text, "nl")
+    q = find(quotes, "twintig doden")
+    assert q.kind == "indirect" and q.cue.text == "meldt" and q.speaker.text == "Reuters"
+
+
+def test_nl_organisation_pronoun_and_acronym():
+    text = ("De Amerikaanse denktank Institute for the Study of War (ISW) volgt de oorlog. "
+            "Het ISW stelt dat Rusland munitie tekort komt.")
+    (q,) = rule_layer(text, "nl")
+    assert q.speaker.text == "ISW" and q.speaker.name == "Institute for the Study of War"
+
+
+# --- English -----------------------------------------------------------------------------
+
+EN = (
+    "Defense Secretary Lloyd Austin visited Kyiv on Monday. \"We stand with Ukraine,\" he said. "
+    "\"That will not change.\"\n\n"
+    "“We will not give up,” Austin said, “and we will keep helping.” "
+    "The spokesman told reporters that more weapons would be sent. "
+    "According to the Pentagon, the attack failed. "
+    "The attack was a success, according to ISW. "
+    "Russian troops reportedly withdrew from the city. "
+    "ISW says that the Kremlin claims the troops are regrouping. "
+    "\"It is over,\" said John Kirby, the spokesman. "
+    "Kirby: \"We are done.\" "
+    "The so-called 'special operation' continues. She read 'War and Peace' again."
+)
+
+
+@pytest.fixture(scope="module")
+def en_quotes():
+    try:
+        return run_stages(EN, "en").quotes
+    except OSError as e:  # the English model is not installed
+        pytest.skip(f"English spaCy model not available: {e}")
+
+
+def test_en_direct_and_pronoun(en_quotes):
+    q = find(en_quotes, "We stand with Ukraine")
+    assert q.text == "We stand with Ukraine,"  # punctuation inside the marks is content
+    assert q.speaker.text == "he" and q.speaker.name == "Lloyd Austin" and q.cue.text == "said"
+    q = find(en_quotes, "That will not change.")
+    assert q.speaker.name == "Lloyd Austin"
+
+
+def test_en_interrupted(en_quotes):
+    a = find(en_quotes, "We will not give up")
+    b = find(en_quotes, "and we will keep helping.")
+    assert a.speaker.text == "Austin" and b.speaker.name == a.speaker.name == "Lloyd Austin"
+
+
+def test_en_indirect_and_according_to(en_quotes):
+    q = find(en_quotes, "more weapons would be sent")
+    assert q.kind == "indirect" and q.cue.text == "told" and "spokesman" in q.speaker.text
+    q = find(en_quotes, "the attack failed")
+    assert q.kind == "according_to" and q.cue.text == "According to" and "Pentagon" in q.speaker.text
+    q = find(en_quotes, "The attack was a success")
+    assert q.kind == "according_to" and q.speaker.text == "ISW"
+
+
+def test_en_nested_and_hearsay(en_quotes):
+    outer = find(en_quotes, "the Kremlin claims")
+    assert outer.speaker.text == "ISW" and outer.cue.text == "says"
+    inner = [q for q in en_quotes if q.text == "the troops are regrouping"]
+    assert inner and "Kremlin" in inner[0].speaker.text and inner[0].cue.text == "claims"
+    q = find(en_quotes, "Russian troops reportedly withdrew")
+    assert q.hearsay and q.speaker is None
+
+
+def test_en_said_name_after_and_colon(en_quotes):
+    q = find(en_quotes, "It is over")
+    assert q.cue.text == "said" and "John Kirby" in q.speaker.text and q.speaker.name == "John Kirby"
+    q = find(en_quotes, "We are done.")
+    assert q.speaker.text == "Kirby" and q.speaker.name == "John Kirby" and q.cue.text == ":"
+
+
+def test_en_scare_quotes_and_titles(en_quotes):
+    none_with(en_quotes, "special operation")
+    none_with(en_quotes, "War and Peace")
+
+
+def test_en_rule_layer_without_parse():
+    text = ("Senator Jane Miller spoke in Ohio. \"We will win this,\" she said. "
+            "The campaign said that the polls were wrong.")
+    quotes = rule_layer(text, "en")
+    q = find(quotes, "We will win this")
+    assert q.speaker.text == "she" and q.speaker.name == "Jane Miller"
+    q = find(quotes, "the polls were wrong")
+    assert q.kind == "indirect" and q.cue.text == "said"
+
+
+def test_tables_are_data():
+    for lang in ("nl", "en"):
+        lex = load_lexicon(lang)
+        assert lex is not None and lex.cues and lex.pronouns and lex.marks
+    assert load_lexicon("xx") is None  # a language without a table gets no quotes, no error
+    assert extract("„Hallo”, zei hij.", None, None, "xx") == []
