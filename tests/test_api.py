@@ -453,3 +453,24 @@ def test_json_is_valid_for_every_layer(app_client):
     jsonschema.validate(doc, json_schema())
     assert len(doc["quotes"]) == 2 and doc["quotes"][0]["speaker"]["name"] == "Vladimir Poetin"
     assert json.loads(json.dumps(doc)) == doc
+
+
+def test_entities_are_linked_across_languages(app_client):
+    """Poetin in a Dutch article and Putin in an English one are one entity in the API."""
+    from kroniek.document import Article, Mention
+    from kroniek.nlp.entities import cluster
+
+    def doc(text, lang, name, id):
+        a = Article.new(text, id=id, language=lang, published="2022-10-01")
+        s = text.index(name)
+        a.mentions = [Mention(start=s, end=s + len(name), text=name, type="PER")]
+        a.entities = cluster(a)
+        return a
+
+    c = app_client
+    c.store.put_many([doc("Vladimir Poetin zweeg in oktober.", "nl", "Vladimir Poetin", "x-nl"),
+                      doc("Vladimir Putin kept silent in October.", "en", "Vladimir Putin", "x-en")])
+    items = c.get("/api/entities", params={"name": "vladimir p", "date_from": "2022-10"}).json()["items"]
+    assert len(items) == 1 and items[0]["documents"] == 2
+    e = c.get(f"/api/entities/PER/{items[0]['name']}").json()
+    assert {"Vladimir Poetin", "Vladimir Putin"} <= {e["name"], *e["aliases"]}

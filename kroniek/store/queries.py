@@ -50,6 +50,20 @@ T = S.times
 P = S.places
 Q = S.quotes
 SN = S.sentences
+GE = S.global_entities
+
+
+def is_entity(name: str):
+    """Document entities that are the entity called ``name``: linked across
+    documents to the global entity of that name (Poetin and Putin alike), or,
+    not linked, named so themselves."""
+    return or_(E.c.global_id.in_(select(GE.c.id).where(GE.c.name == name)),
+               and_(E.c.global_id.is_(None), E.c.name == name))
+
+
+# Linked mentions are listed under their global entity's name.
+_ENTITY_NAME = func.coalesce(
+    select(GE.c.name).where(GE.c.id == E.c.global_id).correlate(E).scalar_subquery(), E.c.name)
 
 # The only SQL text used below: fixed names, never user input.
 _FTS = table("documents_fts", column("rowid"))
@@ -101,7 +115,7 @@ def entity_doc_pks(name: str):
     """Documents that mention a name or hold an entity of that name."""
     return union(
         select(M.c.doc_pk).where(M.c.text == name),
-        select(E.c.doc_pk).where(E.c.name == name),
+        select(E.c.doc_pk).where(is_entity(name)),
     )
 
 
@@ -280,7 +294,7 @@ _LINKED = M.join(E, and_(E.c.doc_pk == M.c.doc_pk, E.c.id == M.c.entity))
 
 def entity_mentions(name: str, type: Optional[str] = None):
     """(doc_pk, start, end, text) of every mention of the entity."""
-    a = select(M.c.doc_pk, M.c.start, M.c.end, M.c.text).select_from(_LINKED).where(E.c.name == name)
+    a = select(M.c.doc_pk, M.c.start, M.c.end, M.c.text).select_from(_LINKED).where(is_entity(name))
     b = select(M.c.doc_pk, M.c.start, M.c.end, M.c.text).where(M.c.text == name, M.c.entity.is_(None))
     if type:
         a = a.where(E.c.type == type)
@@ -291,7 +305,7 @@ def entity_mentions(name: str, type: Optional[str] = None):
 def _named_mentions(conds_linked: list, conds_plain: list):
     """(name, type, doc_pk) per mention: linked ones under their entity's name."""
     return union_all(
-        select(E.c.name.label("name"), E.c.type.label("type"), M.c.doc_pk.label("doc_pk"))
+        select(_ENTITY_NAME.label("name"), E.c.type.label("type"), M.c.doc_pk.label("doc_pk"))
         .select_from(_LINKED).where(*conds_linked),
         select(M.c.text.label("name"), M.c.type.label("type"), M.c.doc_pk.label("doc_pk"))
         .where(M.c.entity.is_(None), *conds_plain),
@@ -310,7 +324,7 @@ def list_entities(conn: Connection, dialect: str, sel: Selection, *, type: Optio
         cl.append(E.c.type == type)
         cp.append(M.c.type == type)
     if name:
-        cl.append(func.lower(E.c.name).contains(name.lower(), autoescape=True))
+        cl.append(func.lower(_ENTITY_NAME).contains(name.lower(), autoescape=True))
         cp.append(func.lower(M.c.text).contains(name.lower(), autoescape=True))
     u = _named_mentions(cl, cp)
     grouped = (select(u.c.name, u.c.type, func.count().label("mentions"),
@@ -337,7 +351,7 @@ def _quotes_by(name: str):
     """(doc_pk, idx) of quotes whose speaker is the entity (by name, text or link)."""
     linked = (select(Q.c.doc_pk, Q.c.idx)
               .select_from(Q.join(E, and_(E.c.doc_pk == Q.c.doc_pk, E.c.id == Q.c.speaker_entity)))
-              .where(E.c.name == name))
+              .where(is_entity(name)))
     return union(select(Q.c.doc_pk, Q.c.idx).where(Q.c.speaker_name == name),
                  select(Q.c.doc_pk, Q.c.idx).where(Q.c.speaker_text == name), linked)
 
@@ -398,7 +412,7 @@ def get_entity(conn: Connection, dialect: str, name: str, type: str, *, limit: i
     for r in conn.execute(select(em.c.doc_pk, em.c.start, em.c.end, em.c.text).where(em.c.doc_pk.in_(newest))):
         spans.setdefault(r.doc_pk, []).append((r.start, r.end))
         aliases.add(r.text)
-    for (raw,) in conn.execute(select(E.c.aliases).where(E.c.name == name, E.c.type == type).distinct().limit(200)):
+    for (raw,) in conn.execute(select(E.c.aliases).where(is_entity(name), E.c.type == type).distinct().limit(200)):
         try:
             aliases.update(a for a in json.loads(raw) if isinstance(a, str))
         except ValueError:
@@ -409,7 +423,7 @@ def get_entity(conn: Connection, dialect: str, name: str, type: str, *, limit: i
     by: dict[tuple[int, int], Optional[str]] = {}
     linked = (select(Q.c.doc_pk, Q.c.idx, D.c.published_begin)
               .select_from(Q.join(E, and_(E.c.doc_pk == Q.c.doc_pk, E.c.id == Q.c.speaker_entity))
-                           .join(D, D.c.pk == Q.c.doc_pk)).where(E.c.name == name))
+                           .join(D, D.c.pk == Q.c.doc_pk)).where(is_entity(name)))
     named = (select(Q.c.doc_pk, Q.c.idx, D.c.published_begin).select_from(Q.join(D, D.c.pk == Q.c.doc_pk))
              .where(Q.c.speaker_name == name))
     for stmt in (linked, named):
