@@ -12,7 +12,10 @@ contract's conventions, so this module has no per-language branches:
   (also behind ``demonym_prefixes``: "pro-Russische");
 - ``mentions-gazetteer.tsv``: names whose type is fixed; they override the
   model's type, are added where the model missed them, and never cut a
-  longer name the model found.
+  longer name the model found;
+- ``mentions-firstnames.txt``: a given name followed by capitalised words
+  (with ``name_particles`` such as "van der" between) is a person, where the
+  model found nothing there or only part of the name.
 
 Offsets are code points into ``article.text``; ``text[start:end] == mention.text``.
 """
@@ -54,6 +57,10 @@ class MentionRules:
     demonyms: frozenset[str] = frozenset()
     gazetteer: dict[tuple[str, ...], str] = field(default_factory=dict)
     max_gazetteer_len: int = 0
+    first_names: frozenset[str] = frozenset()
+    names_with_article: tuple[str, ...] = ()
+    article_types: frozenset[str] = frozenset()
+    name_particles: frozenset[str] = frozenset()
 
     @classmethod
     @lru_cache(maxsize=None)
@@ -83,6 +90,10 @@ class MentionRules:
             demonyms=frozenset(_lines(base.joinpath(rules.get("demonyms", "mentions-demonyms.txt")))),
             gazetteer=gaz,
             max_gazetteer_len=max((len(k) for k in gaz), default=0),
+            first_names=frozenset(_lines(base.joinpath(rules.get("first_names", "mentions-firstnames.txt")))),
+            name_particles=frozenset(rules.get("name_particles", [])),
+            names_with_article=tuple(rules.get("names_with_article", [])),
+            article_types=frozenset(rules.get("article_kept_for_types", [])),
         )
 
     def is_demonym(self, word: str) -> bool:
@@ -101,10 +112,12 @@ class MentionRules:
             if not typ:
                 continue
             i, j = ent.start, ent.end
-            while i < j and doc[i].text in self.articles:
-                i += 1
+            if not self._article_in_name(doc[i:j], typ):
+                while i < j - 1 and self._is_article(doc[i]):
+                    i += 1
             if i < j:
                 out[(i, j)] = typ
+        self._apply_first_names(doc, out)
         self._apply_gazetteer(doc, out)
         self._apply_demonyms(doc, out)
         return sorted((i, j, t) for (i, j), t in out.items())
@@ -134,6 +147,54 @@ class MentionRules:
                     del out[s]
                 out[(i, j)] = typ
             k = j
+
+    def _article_in_name(self, span, typ: str) -> bool:
+        """Titles of works (MISC: "Het Journaal") and the names listed in
+        ``names_with_article`` ("De Morgen", "The Washington Post") keep it."""
+        if not span[0].text[:1].isupper():
+            return False
+        if typ in self.article_types:
+            return True
+        return any(span.text.startswith(name) for name in self.names_with_article)
+
+    def _is_article(self, tok) -> bool:
+        """A leading article to cut: lower-case always ("het ISW"); capitalised
+        only at the start of a sentence ("Het Kremlin ..."), since mid-sentence
+        it is part of the name ("in De Morgen", "De Prins")."""
+        if tok.text not in self.articles:
+            return False
+        return tok.text.islower() or tok.i == 0 or bool(tok.is_sent_start)
+
+    @staticmethod
+    def _capitalised(word: str) -> bool:
+        return word[:1].isupper() and word.replace("-", "").replace("'", "").isalpha()
+
+    def _apply_first_names(self, doc, out: dict) -> None:
+        if not self.first_names:
+            return
+        n = len(doc)
+        for tok in doc:
+            i = tok.i
+            if tok.text not in self.first_names:
+                continue
+            j = i + 1
+            while j < n:
+                k = j
+                while k < n and doc[k].text in self.name_particles:
+                    k += 1
+                if (k < n and k - i <= 4 and "\n" not in doc[k - 1].whitespace_
+                        and self._capitalised(doc[k].text) and not self.is_demonym(doc[k].text)):
+                    j = k + 1
+                else:
+                    break
+            if j == i + 1:
+                continue  # a given name alone is left to the model
+            overlapping = [sp for sp in out if sp[0] < j and i < sp[1]]
+            if any(not (i <= a and b <= j) for a, b in overlapping):
+                continue  # a name the model found that reaches outside: keep it
+            for sp in overlapping:
+                del out[sp]
+            out[(i, j)] = "PER"
 
     def _apply_demonyms(self, doc, out: dict) -> None:
         if not self.demonyms:
