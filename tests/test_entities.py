@@ -142,3 +142,28 @@ def test_user_merge_and_split_are_logged_and_reversible(store_url):
     assert any(x["action"] == "split" for x in store.entity(new)["log"])
     top = store.entities(type="PER", top=5)
     assert top[0]["name"] in ("Vladimir Poetin", "Vladimir Putin") and top[0]["mentions"] == 4
+
+
+def test_merges_inside_one_document_leave_no_dangling_keys(tmp_path):
+    """An entity that creates a global entity, merged away by a later entity
+    of the same document, must not leave keys pointing to the removed one."""
+    from sqlalchemy import select
+
+    from kroniek.document import Entity
+    from kroniek.store import schema as S
+
+    store = Store(str(tmp_path / "k.db"))
+    for i in range(8):
+        big, small = f"Groot Bedrijf {i}", f"Klein{i}"
+        first = Article.new(f"{big} groeit.", id=f"a{i}", language="nl")
+        first.entities = [Entity(id="e1", name=big, type="ORG", aliases=[big])]
+        second = Article.new(f"{small} en {big}.", id=f"b{i}", language="nl")
+        second.entities = [Entity(id="e1", name=small, type="ORG", aliases=[small]),
+                           Entity(id="e2", name=big, type="ORG", aliases=[big, small])]
+        store.put(first)
+        store.put(second)
+    with store.engine.connect() as c:
+        known = set(c.execute(select(S.global_entities.c.id)).scalars())
+        keys = c.execute(select(S.entity_keys.c.global_id)).scalars().all()
+        linked = c.execute(select(S.entities.c.global_id)).scalars().all()
+    assert set(keys) <= known and set(linked) <= known

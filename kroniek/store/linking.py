@@ -151,7 +151,7 @@ def link_document(conn: Connection, article: Article) -> None:
         for sn, gids in by_surname.items():
             by_surname[sn] = sorted({dst if g == src else g for g in gids})
 
-    new_keys: list[dict] = []
+    new_keys: dict[str, str] = {}
     pending: list[tuple[str, Entity, Optional[str]]] = []
     for e, keys, surname, only in plans:
         if not keys:
@@ -179,7 +179,7 @@ def link_document(conn: Connection, article: Article) -> None:
         for k in keys:
             if k not in owner:
                 owner[k] = gid
-                new_keys.append({"key": k, "global_id": gid})
+                new_keys[k] = gid
         if surname:
             have = by_surname.setdefault(surname, [])
             if gid not in have:
@@ -195,7 +195,8 @@ def link_document(conn: Connection, article: Article) -> None:
         e.global_id = gid
         e_reason[id(e)] = reason
     if new_keys:
-        conn.execute(insert(K), new_keys)
+        # Written last, with the ids as they are after any merge above.
+        conn.execute(insert(K), [{"key": k, "global_id": current(g)} for k, g in new_keys.items()])
     for e in article.entities:
         if e.global_id:
             e.global_id = current(e.global_id)
