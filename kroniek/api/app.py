@@ -292,31 +292,6 @@ def require_token(credentials: Optional[HTTPAuthorizationCredentials] = Depends(
                             headers={"WWW-Authenticate": "Bearer"})
 
 
-def _analyse(pipeline: Any, articles: list[Article]) -> tuple[list[Article], list[dict]]:
-    """Analyse a batch; if it fails, one by one, so that a bad article costs only itself."""
-    try:
-        return pipeline.analyse_batch(articles), []
-    except Exception:
-        done, failed = [], []
-        for a in articles:
-            try:
-                done.append(pipeline.analyse(a))
-            except Exception as e:
-                failed.append({"source": a.source or a.id, "reason": f"analysis failed: {type(e).__name__}: {e}"})
-        return done, failed
-
-
-def _ensure_read_indexes(store: Store) -> None:
-    """Indexes the read queries rely on, added to stores created before they were in the schema."""
-    from ..store import schema as S
-
-    wanted = {"ix_places_map", "ix_mentions_entity", "ix_entities_doc_id"}
-    for table in (S.places, S.mentions, S.entities):
-        for index in table.indexes:
-            if index.name in wanted:
-                index.create(store.engine, checkfirst=True)
-
-
 def _tune_reads(store: Store) -> None:
     """SQLite: a larger page cache and memory-mapped reads for this long-lived reader."""
     if store.dialect != "sqlite":
@@ -336,7 +311,6 @@ def _tune_reads(store: Store) -> None:
 def create_app(db_url: str | None = None, mode: str = "accurate") -> FastAPI:
     """The API and the pages over the store at db_url (default: $KRONIEK_DB, else ./kroniek.db)."""
     store = Store(db_url)
-    _ensure_read_indexes(store)
     _tune_reads(store)
     app = FastAPI(
         title="Kroniek",
@@ -392,7 +366,7 @@ def api_router(store: Store, mode: str) -> APIRouter:
         stored once ("unchanged"); a new text under a known id replaces it."""
         from ..ingest.decode import InputError
         from ..ingest.jsonl import article_from_record
-        from ..nlp.pipeline import get_pipeline
+        from ..runner import LocalAnalyser
 
         records = body if isinstance(body, list) else [body]
         articles = []
@@ -412,7 +386,8 @@ def api_router(store: Store, mode: str) -> APIRouter:
         failed = []
         if todo:
             with lock:  # one analysis at a time: the models are shared
-                done, failed = _analyse(get_pipeline(mode), [a for _, a in todo])
+                done, failures = next(LocalAnalyser(mode, "auto").run([[a for _, a in todo]]), ([], []))
+                failed = [{"source": f.source, "reason": f.reason} for f in failures]
             statuses = store.put_many(done, f"{mode}/kroniek-{__version__}")
             by_id = {a.id: s for a, s in zip(done, statuses)}
             for i, a in todo:
