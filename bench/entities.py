@@ -30,7 +30,7 @@ from scipy.optimize import linear_sum_assignment
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import need, table  # noqa: E402
 
-from kroniek.document import Article, Entity, Mention  # noqa: E402
+from kroniek.document import Article, Mention  # noqa: E402
 from kroniek.nlp.entities import cluster  # noqa: E402
 from kroniek.store import Store  # noqa: E402
 

@@ -201,7 +201,7 @@ def bench_te3(errors: int) -> tuple[int, float] | None:
     print(f"  {'relaxed span':<24}{rp:8.3f}{rr:8.3f}{rf:8.3f}")
     for label, acc in (("type", type_acc), ("value", value_acc)):
         print(f"  {label + ' (attribute F1)':<24}{rp * acc:8.3f}{rr * acc:8.3f}{rf * acc:8.3f}   accuracy {acc:.3f}")
-    print(f"  targets: relaxed span F1 >= 0.90, value F1 >= 0.85")
+    print("  targets: relaxed span F1 >= 0.90, value F1 >= 0.85")
     if errors:
         print_grouped(errs, errors)
     return tokens, elapsed
@@ -271,9 +271,9 @@ def main() -> int:
     args = ap.parse_args()
     find_times("warm up: 24 februari 2022", "nl", "2022-09")
     find_times("warm up: February 24, 2022", "en", "2022-09")
-    en = bench_te3(args.errors)
+    bench_te3(args.errors)
     print()
-    nl = bench_nl(args.errors)
+    bench_nl(args.errors)
     print()
     rows = []
     te3 = sorted(glob.glob(str(TE3 / "*" / "*.tml")))

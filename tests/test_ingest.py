@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 
 from kroniek.document import Article
 from kroniek.ingest import Failure, read_sources

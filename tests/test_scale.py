@@ -9,7 +9,6 @@ import sys
 import threading
 import time
 
-import pytest
 
 from kroniek.ingest import read_sources
 from kroniek.runner import DaskAnalyser, LocalAnalyser, PoolAnalyser, ingest

@@ -286,7 +286,6 @@ class Store:
         """Hits (with highlighted snippets) and the total number of matches."""
         if sort not in ("rank", "newest", "oldest"):
             raise ValueError("sort must be rank, newest or oldest")
-        d = S.documents
         filters = []
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         # Interval overlap: a document dated 2022-09 matches --from 2022-09-15.

@@ -25,7 +25,6 @@ from sqlalchemy import (
     cast,
     column,
     distinct,
-    exists,
     false,
     func,
     literal_column,
