@@ -142,7 +142,21 @@ def link_document(conn: Connection, article: Article) -> None:
             gid = remap[gid]
         return gid
 
+    # New rows are written in one statement per table; a merge or a lookup of
+    # a global entity first writes what is pending, so it sees every row.
+    new_globals: dict[str, dict] = {}
+    new_surnames: list[dict] = []
+
+    def flush() -> None:
+        if new_globals:
+            conn.execute(insert(G), list(new_globals.values()))
+            new_globals.clear()
+        if new_surnames:
+            conn.execute(insert(SN), new_surnames)
+            new_surnames.clear()
+
     def do_merge(src: str, dst: str, detail: str) -> None:
+        flush()
         merge(conn, src, dst, detail)
         remap[src] = dst
         for k, v in list(owner.items()):
@@ -168,13 +182,14 @@ def link_document(conn: Connection, article: Article) -> None:
             full = by_surname.get(keys[0].split(":", 1)[1], [])
             if len(full) == 1:
                 gid = current(full[0])
+                flush()
                 full_name = conn.execute(select(G.c.name).where(G.c.id == gid)).scalar()
                 reason = f"surname of {full_name}, the only person of that surname"
         if gid is None:
             # Keys are never deleted, so an id made from an unseen key is new.
             gid = "E" + hashlib.blake2b(keys[0].encode("utf-8"), digest_size=6).hexdigest()
-            conn.execute(insert(G), [dict(id=gid, name=e.name, type=e.type, geonames_id=e.geonames_id,
-                                          surname_only=only)])
+            new_globals.setdefault(gid, dict(id=gid, name=e.name, type=e.type, geonames_id=e.geonames_id,
+                                             surname_only=only))
             reason = "new entity"
         for k in keys:
             if k not in owner:
@@ -183,17 +198,19 @@ def link_document(conn: Connection, article: Article) -> None:
         if surname:
             have = by_surname.setdefault(surname, [])
             if gid not in have:
-                conn.execute(insert(SN), [dict(surname=surname, global_id=gid)])
+                new_surnames.append(dict(surname=surname, global_id=gid))
                 have.append(gid)
             lone = owner.get(f"PER:{surname}")
             if len(have) == 1 and lone and current(lone) != gid:
                 lone = current(lone)
+                flush()
                 if conn.execute(select(G.c.surname_only).where(G.c.id == lone)).scalar():
                     do_merge(lone, gid, f"surname-only mentions of {surname!r} belong to {e.name}, "
                                         "the only person of that surname")
         pending.append((gid, e, _gazetteer_name(article, e)))
         e.global_id = gid
         e_reason[id(e)] = reason
+    flush()
     if new_keys:
         # Written last, with the ids as they are after any merge above.
         conn.execute(insert(K), [{"key": k, "global_id": current(g)} for k, g in new_keys.items()])
