@@ -53,7 +53,7 @@ def read_conllu(path: Path):
             if cur:
                 sid = meta.get("sent_id", "")
                 doc = doc_id or (sid.split(".p.")[0] if ".p." in sid else None)
-                sents.append(dict(doc=doc, text=meta.get("text"), rows=cur))
+                sents.append(dict(doc=doc, text=meta.get("text"), sent_id=sid, rows=cur))
             cur, meta = [], {}
             continue
         cols = line.split("\t")
@@ -71,7 +71,7 @@ def read_conllu(path: Path):
     return sents
 
 
-def score(spec: str) -> dict:
+def score(spec: str, joined_with_spaces: bool = False) -> dict:
     from spacy.tokens import Doc
 
     from kroniek.nlp.tokens import load_spacy
@@ -93,33 +93,50 @@ def score(spec: str) -> dict:
             if head == s["head"][i]:
                 uas += 1
                 las += rel.lower() == s["deprel"][i].lower()
-    # sentence boundaries on raw text, document by document
+    sent = sentence_scores(nlp, sents, joined_with_spaces=False)
+    joined = sentence_scores(nlp, sents, joined_with_spaces=True)
+    # a pipeline without a tagger/lemmatizer/parser (nl_fast) has no figure for them
+    has = set(nlp.pipe_names)
+    tagged = bool(has & {"morphologizer", "tagger"})
+    return {
+        "tokens": n, "sentences": len(sents), "documents": sent["documents"],
+        "upos": upos / n if tagged else None, "lemma": lemma / n if has & {"trainable_lemmatizer", "lemmatizer"} else None,
+        "uas": uas / n if "parser" in has else None, "las": las / n if "parser" in has else None,
+        "sent_p": sent["p"], "sent_r": sent["r"], "sent_f": sent["f"],
+        "sent_f_joined": joined["f"],
+    }
+
+
+def sentence_scores(nlp, sents: list[dict], joined_with_spaces: bool) -> dict:
+    """Sentence boundaries on raw text, document by document, as the product
+    emits them (kroniek.nlp.tokens.sentences_of). The text keeps the source
+    layout: sentences of one paragraph (sent_id "doc.p.N.s.M") joined by a
+    space, paragraphs (headings, list items) by a blank line;
+    ``joined_with_spaces`` glues everything with spaces (the harder, less
+    realistic variant that earlier figures used)."""
     by_doc: dict[str, list[dict]] = {}
     for k, s in enumerate(sents):
         by_doc.setdefault(s["doc"] or f"s{k // 10}", []).append(s)
     gold_spans, pred_spans = set(), set()
     texts = []
     for d, ss in by_doc.items():
-        text, offs = "", []
+        text, offs, para = "", [], None
         for s in ss:
             t = s["text"] or " ".join(s["words"])
+            p_id = s.get("sent_id", "").split(".s.")[0]
             if text:
-                text += " "
+                text += " " if joined_with_spaces or p_id == para else "\n\n"
+            para = p_id
             offs.append((len(text), len(text) + len(t)))
             text += t
         texts.append((d, text, offs))
     for (d, text, offs), doc in zip(texts, nlp.pipe((t for _, t, _ in texts), batch_size=32)):
         gold_spans |= {(d, a, b) for a, b in offs}
-        # The sentences exactly as the product emits them.
         pred_spans |= {(d, s.start, s.end) for s in sentences_of(doc)}
     tp = len(gold_spans & pred_spans)
     p = tp / len(pred_spans) if pred_spans else 0.0
     r = tp / len(gold_spans) if gold_spans else 0.0
-    return {
-        "tokens": n, "sentences": len(sents), "documents": len(texts),
-        "upos": upos / n, "lemma": lemma / n, "uas": uas / n, "las": las / n,
-        "sent_p": p, "sent_r": r, "sent_f": 2 * p * r / (p + r) if p + r else 0.0,
-    }
+    return {"documents": len(texts), "p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
 
 
 def main() -> None:
@@ -141,10 +158,11 @@ def main() -> None:
         if spec not in done:
             done[spec] = score(spec)
         r = done[spec]
-        rows.append((mode, spec, f"{r['upos']:.3f}", f"{r['lemma']:.3f}", f"{r['uas']:.3f}", f"{r['las']:.3f}",
-                     f"{r['sent_f']:.3f}", f"P {r['sent_p']:.3f} R {r['sent_r']:.3f}"))
+        f = lambda k: "-" if r[k] is None else f"{r[k]:.3f}"  # noqa: E731
+        rows.append((mode, spec, f("upos"), f("lemma"), f("uas"), f("las"), f("sent_f"),
+                     f"P {r['sent_p']:.3f} R {r['sent_r']:.3f}", f("sent_f_joined")))
     print(f"UD Dutch LassySmall test ({TEST.name}); targets UPOS 0.95, LAS 0.80, sentence F1 0.95")
-    print(table(rows, ("mode", "model", "UPOS", "lemma", "UAS", "LAS", "sent F1", "sentences")))
+    print(table(rows, ("mode", "model", "UPOS", "lemma", "UAS", "LAS", "sent F1", "sentences", "F1 all joined")))
 
 
 if __name__ == "__main__":

