@@ -172,7 +172,9 @@ def load_time(spec: str) -> float:
     code = (
         "import time, kroniek.models, spacy\n"
         "from kroniek.nlp.tokens import load_spacy\n"
-        f"t=time.perf_counter(); load_spacy({spec!r}); print(time.perf_counter()-t)\n"
+        # loading includes whatever the first document needs (the e5 encoder
+        # of the accurate pipeline is read lazily, on the first text)
+        f"t=time.perf_counter(); nlp=load_spacy({spec!r}); nlp('Poetin sprak in Moskou.'); print(time.perf_counter()-t)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     try:
@@ -249,7 +251,7 @@ def main() -> None:
         size = model_size_mb(spec)
         rows.append((mode, spec, f"{tps:,.0f}", n, f"{load_time(spec):.2f}", f"{size:.0f}" if size else "-"))
     print("Full Dutch pipeline, one core, nlp.pipe over ned.testa articles (raw text)")
-    print(table(rows, ("mode", "model", "tokens/s", "tokens", "load s", "size MB")))
+    print(table(rows, ("mode", "model", "tokens/s", "tokens", "load+first doc s", "size MB")))
 
 
 if __name__ == "__main__":

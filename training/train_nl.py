@@ -52,16 +52,17 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def run_train(name: str, overrides: dict | None = None) -> subprocess.Popen:
-    out = WORK / name
-    cfg = f"{name}.cfg"
+def run_train(name: str, cfg: str | None = None, out_name: str | None = None) -> subprocess.Popen:
+    out_name = out_name or name
+    out = WORK / out_name
+    cfg = cfg or str(ROOT / "training" / f"{name}.cfg")
     code = (
         "import sys, kroniek.models\n"
         "from spacy.cli.train import train\n"
-        f"train({str(ROOT / 'training' / cfg)!r}, {str(out)!r}, overrides={overrides or {}!r})\n"
+        f"train({cfg!r}, {str(out)!r})\n"
     )
-    logf = open(WORK / f"{name}.log", "w")
-    log(f"training {name} (cap {CAPS[name]} s), log: {WORK / (name + '.log')}")
+    logf = open(WORK / f"{out_name}.log", "w")
+    log(f"training {out_name} (cap {CAPS[name]} s), log: {WORK / (out_name + '.log')}")
     return subprocess.Popen(
         ["timeout", str(CAPS[name]), sys.executable, "-c", code], cwd=ROOT, env=ENV, stdout=logf, stderr=subprocess.STDOUT
     )
@@ -70,7 +71,7 @@ def run_train(name: str, overrides: dict | None = None) -> subprocess.Popen:
 def wait(p: subprocess.Popen, name: str) -> None:
     rc = p.wait()
     best = WORK / name / "model-best"
-    if rc not in (0, 124) or not best.exists():
+    if rc not in (0, 124) or not best.exists():  # 124: the wall-clock cap, best checkpoint kept
         sys.exit(f"training {name} failed (rc {rc}); see {WORK / (name + '.log')}")
     log(f"{name} done (rc {rc}{', time cap reached' if rc == 124 else ''})")
 
@@ -90,6 +91,7 @@ def assemble(out_name: str) -> Path:
             nlp.tokenizer.add_special_case(line, [{"ORTH": line}])
     nlp.vocab.vectors = ner.vocab.vectors
     nlp.add_pipe("ner", source=ner)
+    nlp.add_pipe("kroniek_paragraph_breaks", first=True)  # before senter/parser, which keep its boundaries
     mode = out_name.replace("nl_", "")
     nlp.meta.update(
         name=mode,
@@ -112,7 +114,8 @@ def assemble(out_name: str) -> Path:
     cfg = cfg.replace('path = "training/work/vectors"', 'path = ""')
     cfg = cfg.replace('@vectors = "spacy.Vectors.v1"', '@vectors = "kroniek.E5Vectors.v1"\npath = ""')
     cfg = cfg.replace('cache = "training/work/e5cache"', 'cache = ""')
-    assert '@vectors = "kroniek.E5Vectors.v1"' in cfg and "training/work" not in cfg
+    assert '@vectors = "kroniek.E5Vectors.v1"' in cfg and 'path = "training/work/vectors"' not in cfg
+    assert 'cache = "training/work' not in cfg
     (dest / "config.cfg").write_text(cfg, encoding="utf8")
     # copy the configs that made it, for the record
     for f in (f"{ud_name}.cfg", f"{ner_name}.cfg"):
@@ -207,7 +210,39 @@ training configs: the `train-*.cfg` files here, also in `training/`).
     (dest / "README.md").write_text(text, encoding="utf8")
 
 
-def train_pair(names: tuple[str, str], force: bool) -> None:
+def continue_config(name: str, learn_rate: float) -> str:
+    """A config that goes on training ``name`` from its best checkpoint (its
+    trainable components sourced, a lower learning rate), written next to the
+    work files; for when the wall-clock cap stopped a run still improving."""
+    from spacy.util import load_config
+
+    cfg = load_config(ROOT / "training" / f"{name}.cfg", interpolate=False)
+    best = str(WORK / name / "model-best")
+    frozen = set(cfg["training"]["frozen_components"])
+    for comp in cfg["nlp"]["pipeline"]:
+        if comp not in frozen:
+            cfg["components"][comp] = {"source": best}
+    cfg["training"]["optimizer"]["learn_rate"] = learn_rate
+    out = WORK / f"{name}-continue.cfg"
+    cfg.to_disk(out, interpolate=False)
+    return str(out)
+
+
+def train_pair(names: tuple[str, str], force: bool, resume: bool = False) -> None:
+    """Train two models side by side; ``resume`` goes on from their best
+    checkpoints (another wall-clock cap at half the learning rate)."""
+    if resume:
+        procs = []
+        for n in names:
+            cfg = continue_config(n, 0.0005)
+            shutil.rmtree(WORK / f"{n}-continued", ignore_errors=True)
+            procs.append((run_train(n, cfg=cfg, out_name=f"{n}-continued"), f"{n}-continued"))
+        for proc, name in procs:
+            wait(proc, name)
+        for n in names:  # the continued run's best replaces the first one's
+            shutil.rmtree(WORK / n / "model-best")
+            shutil.copytree(WORK / f"{n}-continued" / "model-best", WORK / n / "model-best")
+        return
     procs = [(run_train(n), n) for n in names if force or not (WORK / n / "model-best").exists()]
     for proc, name in procs:
         wait(proc, name)
@@ -217,6 +252,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--step", choices=["all", "prep", "vectors", "features", "fast", "accurate", "assemble"], default="all")
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--resume", action="store_true",
+                    help="with --step fast|accurate: go on from the best checkpoints for another cap")
     args = ap.parse_args()
     t0 = time.time()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -236,11 +273,15 @@ def main() -> None:
             shutil.rmtree(WORK / "e5cache", ignore_errors=True)
         subprocess.run([sys.executable, str(ROOT / "training" / "e5_features.py"), "--jobs", "2"], check=True, env=ENV)
     if "fast" in steps:
-        train_pair(MODELS_OF["nl_fast"], args.force)
+        train_pair(MODELS_OF["nl_fast"], args.force, args.resume)
     if "accurate" in steps:
-        train_pair(MODELS_OF["nl_accurate"], args.force)
+        train_pair(MODELS_OF["nl_accurate"], args.force, args.resume)
     if "assemble" in steps:
-        for name in MODELS_OF:
+        for name, parts in MODELS_OF.items():
+            missing = [p for p in parts if not (WORK / p / "model-best").exists()]
+            if missing:
+                log(f"{name}: not assembled, no trained {', '.join(missing)} yet")
+                continue
             dest = assemble(name)
             scores = score(dest)
             minutes = (time.time() - t0) / 60 if args.step == "all" else None

@@ -17,12 +17,17 @@ CLOSERS = {'"', "'", "”", "’", "»", ")"}
 
 @Language.component("kroniek_paragraph_breaks")
 def paragraph_breaks(doc: Doc) -> Doc:
-    for i in range(1, len(doc)):
-        prev, tok = doc[i - 1], doc[i]
+    # one pass, cheap tests first: this runs on every token of every document
+    after_break = after_stop = False
+    for tok in doc:
+        text = tok.text
+        if tok.i and (after_break or (after_stop and text[:1].isupper())) and not tok.is_space:
+            tok.is_sent_start = True
+        ws = tok.whitespace_
         if tok.is_space:
-            continue
-        if "\n" in prev.whitespace_ or (prev.is_space and "\n" in prev.text):
-            tok.is_sent_start = True
-        elif prev.whitespace_ and prev.text in SENTENCE_FINAL and tok.text[:1].isupper():
-            tok.is_sent_start = True
+            after_break = after_break or "\n" in text
+            after_stop = False
+        else:
+            after_break = "\n" in ws
+            after_stop = bool(ws) and text in SENTENCE_FINAL
     return doc
