@@ -234,3 +234,48 @@ def test_weak_cue_does_not_force_a_town():
     text = "Troops massed near Russia for weeks."
     p = resolve(text, [(19, 25)], "en")[0]
     assert p.country == "RU" and p.kind == "country"
+
+
+def _spans(text: str, names) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for s in names:
+        i = text.index(s, pos)
+        out.append((i, i + len(s)))
+        pos = i + len(s)
+    return out
+
+
+def test_a_plural_type_word_after_a_list_gives_each_name_its_kind():
+    text = "Unemployment fell in Clarke, Madison, Oconee and Oglethorpe counties."
+    got = resolve(text, _spans(text, ("Clarke", "Madison", "Oconee", "Oglethorpe")), "en")
+    assert all(p.country == "US" and p.kind == "region" for p in got)
+    # "Indiana counties" is no list: Indiana stays the state
+    text = "Its rate is near the middle of Indiana counties."
+    p = resolve(text, _spans(text, ("Indiana",)), "en")[0]
+    assert p.name == "Indiana" and near(p, 39.9, -86.3, 150)
+
+
+def test_names_in_a_list_share_their_kind():
+    text = ("Illnesses were reported in Alaska, Alabama, Arizona, California, Oklahoma, Oregon, "
+            "Tennessee, Texas, Utah, Virginia, Washington, West Virginia and Wyoming.")
+    names = ("Alaska", "Alabama", "Arizona", "California", "Oklahoma", "Oregon", "Tennessee", "Texas",
+             "Utah", "Virginia", "Washington", "West Virginia", "Wyoming")
+    got = {p.text: p for p in resolve(text, _spans(text, names), "en")}
+    assert got["Oklahoma"].kind == "region" and got["Wyoming"].kind == "region"
+    assert got["California"].kind == "region"
+
+
+def test_a_county_named_in_full_settles_its_short_form_and_the_state():
+    text = "A lawsuit is pending in Franklin County, Ohio officials said; Akron and Ohio agreed."
+    p = resolve(text, _spans(text, ("Franklin County", "Ohio", "Akron", "Ohio")), "en")[0]
+    assert p.country == "US" and near(p, 39.97, -83.0, 100)  # Columbus' county, not the first of 24
+    text = "DeKalb County police arrived; DeKalb schools closed near North Druid Hills."
+    got = resolve(text, _spans(text, ("DeKalb County", "DeKalb", "North Druid Hills")), "en")
+    assert got[1].geonames_id == got[0].geonames_id and got[1].kind == "region"
+
+
+def test_former_provinces_and_english_exonyms_from_the_curated_table():
+    text = "Cases rose in Nyanza Province and the Rift Valley; pilgrims died in Mecca and Medina."
+    got = {p.text: p for p in resolve(text, _spans(text, ("Nyanza Province", "Rift Valley", "Mecca", "Medina")), "en")}
+    assert got["Nyanza Province"].country == "KE" and got["Rift Valley"].country == "KE"
+    assert got["Mecca"].country == "SA" and got["Medina"].country == "SA"

@@ -507,7 +507,10 @@ def test_anaphoric_expressions_follow_the_date_named():
     assert by["later that year"] == "1998"
     assert by["that year"] == "1988"
     assert by["previous Friday"] == "1989-10-20"
-    assert by["three days later"] == "1999-03-06"
+    # TimeML: "three days later" is a duration ("later" a signal); the
+    # interval is the day it lands on, counted from the date named
+    later = next(t for t in times(text, "en", "2000-01-15") if t.text == "three days later")
+    assert (later.type, later.value, later.begin, later.end_date) == ("DURATION", "P3D", "1999-03-06", "1999-03-06")
     # "ago" counts from the article, whatever the text named before
     t = one("On March 3, 1999, he left. Two weeks ago he came back.", "en", "2000-01-15", "Two weeks ago")
     assert t.value == "1999-W52"  # 1 January 2000 lies in ISO week 52 of 1999
@@ -593,3 +596,44 @@ def test_rates_times_of_day_and_weeks_of_a_date():
     assert (t.type, t.value) == ("TIME", "2022-09-15T04:00")
     t = one("The vote is set for the week of March 6.", "en", "2000-02-24", "the week of March 6")
     assert (t.type, t.value) == ("DATE", "2000-W10")
+
+
+# --- tense, deadlines and report structure (TempEval-3 error analysis) -----------
+
+
+@pytest.mark.parametrize(
+    "text,span,anchor,value",
+    [
+        # a plan in the past tense points ahead ("planned to leave on Thursday")
+        ("The team planned to leave Nairobi on Thursday for Dar es Salaam.", "Thursday", "1998-09-30", "1998-10-01"),
+        ("Protesters planned a large demonstration on Saturday.", "Saturday", "2000-01-07", "2000-01-08"),
+        # a deadline: the coming weekday, even after a past verb
+        ("Officials postponed until Tuesday morning any action on the case.", "Tuesday morning", "2000-03-30", "2000-03-28"),
+        # ... but not in the past perfect
+        ("Until Thursday, they had not called him a suspect.", "Thursday", "1999-05-07", "1999-05-06"),
+        # "..., an official said on Wednesday": attribution, not the tense of the plan
+        ("NATO has decided to admit Poland in early March, an official said on Wednesday.", "early March", "1999-02-10", "1999-03"),
+        # "vs." and "Ala." end no sentence: the past verb after them still counts
+        ("In January, a week after the Roe vs. Wade anniversary, a bomb in Birmingham, Ala., killed a guard.", "January", "1998-10-25", "1998-01"),
+    ],
+)
+def test_tense_from_plans_deadlines_and_attribution(text, span, anchor, value):
+    if "postponed" in text:
+        value = "2000-04-04"  # the coming Tuesday
+    assert one(text, "en", anchor, span).value == value
+
+
+def test_report_periods_and_small_forms():
+    # after "the nine months", "a year earlier" compares with the year before
+    text = "For the nine months, net rose to $2 billion from $1.7 billion a year earlier."
+    assert one(text, "en", "1989-10-26", "a year earlier").value == "1988"
+    # "this past spring" is the most recent spring
+    assert one("It scrapped the unit this past spring.", "en", "1989-10-30", "this past spring").value == "1989-SP"
+    # a second day of the month just named
+    assert one("The summit will be held on April 24 and 25.", "en", "1999-02-10", "25").value == "1999-04-25"
+    assert one("Campaign until Election Day.", "en", "1998-10-26", "Election Day").value == "1998-11-03"
+    # TimeML: the adjective "current" is PRESENT_REF; "current account" is no time
+    assert one("It cited current market conditions.", "en", "1989-10-30", "current").value == "PRESENT_REF"
+    assert not [t for t in times("The current account deficit grew.", "en", "1989-10-30") if t.text == "current"]
+    # ordinals and titles are no times
+    assert not times("A second group of directors joined; he spoke on This Week.", "en", "1989-10-30")

@@ -17,8 +17,12 @@ GeoNames alternate names), the kind the phrase implies ("de regio rond
 Charkiv" → the oblast, "de stad Charkov" → the city; cue words are lexicon
 data per language), the document's other places (their countries, their
 admin regions, their distance), and the article language's home country.
-A name resolves once per document ("same name, same place"), except where a
-mention's own cue asks for another kind. A region named after its capital
+How names stand together counts too: "Stroud, Ontario" puts the first in
+the second; a plural type word after a list ("Clarke, Madison and Oconee
+counties") gives each name that kind; a list whose names are mostly of one
+kind (states, countries) leans the others that way; "DeKalb" after "DeKalb
+County" is the county. A name resolves once per document ("same name, same
+place"), except where a mention's own cue asks for another kind. A region named after its capital
 ("Moskou", "Kiev") is the city unless a cue says region. A weak cue ("near")
 weighs in the score but does not overrule it.
 
@@ -65,8 +69,21 @@ MAX_CANDIDATES = 40
 # places in the candidate's country, of other names that could lie in its
 # admin region, and nearness to the other places.
 W_COUNTRY, W_ADMIN1, W_NEAR = 3.0, 6.0, 2.0
+# "Stroud, Ontario": bonus for a reading of the first name inside a region or
+# country the second name may be.
+W_WITHIN = 6.0
+# A list of names is of one kind: LIST_MIN names at least, and a name counts
+# as sure of its kind when its best candidate of that kind leads the best of
+# any other kind by LIST_MARGIN; the others get the list's kind as a cue of
+# weight LIST_CUE.
+LIST_MIN, LIST_MARGIN, LIST_CUE = 3, 2.0, 0.5
 # How much a name that could lie in many regions counts (1: as 1/regions).
 ADMIN1_SHARPNESS = 0.5
+# Support for a candidate's admin region: another name chosen as that very
+# region ("Ohio") counts ADMIN1_PICKED, a name that could lie in it counts as
+# above; the support is divided by the number of other names, but by no more
+# than ADMIN1_ENOUGH (a long article does not dilute it away).
+ADMIN1_PICKED, ADMIN1_ENOUGH = 1.0, 5.0
 
 
 # --- lexicon -------------------------------------------------------------------
@@ -79,6 +96,9 @@ class PlaceLexicon:
     after: list[tuple[str, str, float]] = field(default_factory=list)
     suffix: list[tuple[str, str, float]] = field(default_factory=list)
     genitive: list[str] = field(default_factory=list)
+    # A plural type word right after a list of names gives each its kind
+    # ("Clarke, Madison, Oconee and Oglethorpe counties").
+    list_after: list[tuple[str, str, float]] = field(default_factory=list)
     # Last resorts for a span with no candidate as written: a type word before
     # the name (Town of Groton, County Mayo), an abbreviated tail spelled out
     # (Loudon Co. → Loudon County), and a demonym's ending turned back into
@@ -110,7 +130,7 @@ def load_lexicon(lang: str) -> PlaceLexicon:
     for row in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE):
         typ, pat, val = row["type"].strip(), row["pattern"].strip(), (row.get("value") or "").strip()
         w = float(row.get("weight") or 1)
-        if typ in ("before", "after", "suffix", "prefix"):
+        if typ in ("before", "after", "suffix", "prefix", "list_after"):
             getattr(lex, typ).append((norm(pat), val, w))
         elif typ == "expand":
             lex.expand.append((norm(pat), val))
@@ -131,7 +151,7 @@ def load_lexicon(lang: str) -> PlaceLexicon:
             lex.stop.add(norm(pat))
         elif typ == "matcher" and pat in ("local_pop", "home_pop"):
             setattr(lex, pat, int(float(val)))
-    for lst in (lex.before, lex.after, lex.suffix, lex.prefix):
+    for lst in (lex.before, lex.after, lex.suffix, lex.prefix, lex.list_after):
         lst.sort(key=lambda t: -len(t[0]))
     return lex
 
@@ -160,6 +180,7 @@ class _Mention:
     cands: list[tuple[Candidate, float]] = field(default_factory=list)  # (candidate, prior score)
     pinned_cc: Optional[str] = None  # demonym: the country it names
     choice: Optional[Candidate] = None
+    within: Optional["_Mention"] = None  # "Stroud, Ontario": the region named right after it
 
 
 _WORD_BEFORE = re.compile(r"[\w'’\-]+[\s,]*$")
@@ -280,6 +301,84 @@ def _country_candidates(gaz: Gazetteer, cc: str) -> list[Candidate]:
 # --- the resolver ---------------------------------------------------------------------
 
 
+_LIST_GAP = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+")
+_COMMA_GAP = re.compile(r"\s*,\s*")
+_CLASS_OF = {"PCL": "country", "ADM1": "region", "RGN": "region", "PPL": "city", "PPLC": "city"}
+
+
+def _confident_class(m: _Mention) -> Optional[str]:
+    """The kind a name is, when its candidates leave little doubt: the best
+    candidate's class, at least LIST_MARGIN above the best of another class."""
+    if not m.cands:
+        return None
+    top, p0 = m.cands[0]
+    cls = _CLASS_OF.get(top.ftype)
+    if cls is None:
+        return None
+    other = max((p for c, p in m.cands if _CLASS_OF.get(c.ftype) != cls), default=-1e9)
+    return cls if p0 - other >= LIST_MARGIN else None
+
+
+def _structure(mentions: list[_Mention], text: str, lex: Optional[PlaceLexicon] = None) -> None:
+    """Evidence from how names stand together in the text.
+
+    - "Stroud, Ontario", "Athens, Texas", "Paris, France": two names joined
+      by a comma only, the second possibly a region or country: the first lies
+      in it (``within``).
+    - "Clarke, Madison and Oconee counties": a plural type word after a list
+      (lexicon ``list_after``) gives every name in it that kind.
+    - "Nyanza, Rift Valley, North Eastern and Western", "Alberta, New
+      Brunswick and Quebec": names in a list are of one kind; where most of
+      the list leaves no doubt (provinces, countries, cities), the others get
+      that kind as a weak cue.
+    """
+    runs: list[list[_Mention]] = []  # names in a row, joined by commas, "and" or "or"
+    run: list[_Mention] = []
+    for m in mentions:
+        if run and _LIST_GAP.fullmatch(text[run[-1].end:m.start]):
+            run.append(m)
+            continue
+        if run:
+            runs.append(run)
+        run = [m]
+    if run:
+        runs.append(run)
+    for r in runs:
+        if lex is not None and lex.list_after and len(r) >= 2:  # "Indiana counties" is not a list
+            after = _quick_norm(text[r[-1].end:r[-1].end + 20])
+            hit = next(((k, w) for pat, k, w in lex.list_after
+                        if after.startswith(pat) and after[len(pat):len(pat) + 1] in ("", " ", ",", ".", ":", ";")),
+                       None)
+            if hit:
+                for m in r:
+                    if m.cue_weight < hit[1]:
+                        m.cue, m.cue_weight = hit
+                continue
+        classes = [_confident_class(m) for m in r]
+        if len(r) >= 2 and _COMMA_GAP.fullmatch(text[r[0].end:r[1].start]) and classes[0] not in ("region", "country") \
+                and (len(r) == 2 or classes[1] in ("region", "country")):
+            # "Stroud, Ontario(, Canada)": a place, then the region it lies in
+            r[0].within = r[1]
+            if len(r) >= 3 and _COMMA_GAP.fullmatch(text[r[1].end:r[2].start]):
+                r[1].within = r[2]
+            if len(r) <= 3:
+                continue
+        if len(r) < LIST_MIN:
+            continue
+        counts: dict[str, int] = {}
+        for c in classes:
+            if c:
+                counts[c] = counts.get(c, 0) + 1
+        if not counts:
+            continue
+        cls, n = max(counts.items(), key=lambda kv: kv[1])
+        if n < 2 or n * 2 < len(r):
+            continue
+        for m in r:
+            if not m.cue:
+                m.cue, m.cue_weight = cls, LIST_CUE
+
+
 def _cue_bonus(c: Candidate, cue: Optional[str], weight: float) -> float:
     if not cue:
         return 0.0
@@ -327,9 +426,18 @@ def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
         cap = _capital_rule(ms[0])
         tot: dict[int, float] = {}
         for m in ms:
+            inside = None
+            if m.within is not None and m.within.cands:
+                # "Stroud, Ontario": the regions and countries the second name may be
+                inside = {(c.cc, c.admin1 if c.ftype == "ADM1" else None)
+                          for c, _ in m.within.cands if c.ftype in ("ADM1", "PCL")}
             for c, p in m.cands:
                 byid[c.pid] = c
-                tot[c.pid] = tot.get(c.pid, 0.0) + p + cap.get(c.pid, 0.0) + _cue_bonus(c, m.cue, m.cue_weight)
+                w = 0.0
+                if inside and c.ftype != "PCL" and (
+                        (c.cc, c.admin1) in inside and c.ftype != "ADM1" or (c.cc, None) in inside):
+                    w = W_WITHIN
+                tot[c.pid] = tot.get(c.pid, 0.0) + p + cap.get(c.pid, 0.0) + _cue_bonus(c, m.cue, m.cue_weight) + w
         base[k] = tot
     # Soft spatial evidence: which admin regions each group could lie in.
     regions_of = {k: {(byid[pid].cc, byid[pid].admin1) for pid in base[k] if byid[pid].admin1} for k in keys}
@@ -348,7 +456,7 @@ def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
                 share[c.cc] = share.get(c.cc, 0.0) + weights[kk] / wsum
         pts = list({(o.lat, o.lon) for o in others if o.lat is not None and not o.approx})
         best_pid, best_s = None, -1e18
-        ranked = sorted(tot, key=lambda pid: -tot[pid])[:15]
+        ranked = sorted(tot, key=lambda pid: (-tot[pid], pid))
         for pid in ranked:
             if tot[pid] + (W_COUNTRY + W_ADMIN1 + W_NEAR) * n < best_s:
                 break  # no context bonus (at most 8 per mention) can lift it
@@ -356,9 +464,18 @@ def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
             b = W_COUNTRY * share.get(c.cc, 0.0) if c.cc else 0.0
             if c.admin1 and c.ftype != "PCL":
                 reg = (c.cc, c.admin1)
-                sup = sum(1.0 / len(regions_of[kk]) ** ADMIN1_SHARPNESS
-                          for kk in keys if kk != k and reg in regions_of[kk])
-                b += W_ADMIN1 * sup / n_other
+                sup = 0.0
+                for kk in keys:
+                    if kk == k:
+                        continue
+                    o = ctx.get(kk)
+                    if o is not None and o.ftype == "ADM1" and o.cc == c.cc and o.admin1 == c.admin1:
+                        sup += ADMIN1_PICKED  # the article names the region itself ("Ohio")
+                    elif reg in regions_of[kk]:
+                        sup += 1.0 / len(regions_of[kk]) ** ADMIN1_SHARPNESS
+                # a few names that could lie in one region settle it, however
+                # long the article (up to ADMIN1_ENOUGH others count in full)
+                b += W_ADMIN1 * min(1.0, sup / min(n_other, ADMIN1_ENOUGH))
             if pts and c.lat is not None and not c.approx:
                 d = min(_km_fast(c.lat, c.lon, la, lo) for la, lo in pts)
                 b += W_NEAR if d < 50 else 0.75 * W_NEAR if d < 150 else 0.35 * W_NEAR if d < 400 else 0.0
@@ -374,6 +491,16 @@ def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
             if new == picks:
                 break
             picks = new
+    # "DeKalb" after "DeKalb County": the county, where no town of that name
+    # lies in the county's state (a short form of a longer name in the text)
+    county_words = [pat for pat, kind, _w in load_lexicon(lang).after if kind == "county"]
+    for k in keys:
+        for w in county_words:
+            full = picks.get(f"{k} {w}")
+            if full is not None and full.ftype == "ADM2" and not any(
+                    c.ftype in ("PPL", "PPLC") and c.cc == full.cc and c.admin1 == full.admin1 for c, _ in groups[k][0].cands):
+                picks[k] = full
+                break
     for k in keys:
         for m in groups[k]:
             choice = picks[k]
@@ -416,6 +543,7 @@ def resolve(text: str, spans: Sequence[tuple[int, int]], lang: str = "en",
     mentions = [_Mention(s, e, text[s:e]) for s, e in spans]
     for m in mentions:
         _gather(m, text, gaz, lex, flag)
+    _structure(mentions, text, lex)
     _resolve_mentions(mentions, lang)
     return [_to_place(m, mentions) for m in mentions]
 

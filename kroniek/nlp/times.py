@@ -18,10 +18,14 @@ How it works
   within ``anchor_reach`` characters, so there is no per-token Python.
 * Each rule has a ``kind`` (``date``, ``deictic``, ``weekday``, ``rel``,
   ``season``, ``ago``, ``duration``, ``set``, ``vague``, ``time``,
-  ``holiday``, ``quarter``, ``decade``, ``century``). The resolver for a kind
+  ``holiday``, ``quarter``, ``decade``, ``century``, ``anaphor``, ``fixed``,
+  ``coday``: "April 24 and 25", a later day of the month just named). The resolver for a kind
   reads the named groups (``day``, ``month``, ``shift``, ``unit``, ...) and
   the word-table values behind them, and returns TIMEX3 ``type``/``value``/
   ``mod``. Resolvers know the calendar, not the language.
+* English follows TimeML where "three days later"/"an hour earlier" is a
+  DURATION (``settings.duration_signals``); its interval is still the day it
+  lands on, counted from the time the text is about.
 * ``begin``/``end_date`` (inclusive days) follow from the value and ``mod``:
   ``START``/``END`` are the first/second half of the unit, ``MID`` its middle
   half (``eind februari`` 2022 -> 2022-02-15..2022-02-28).
@@ -63,7 +67,16 @@ article of 6 January) is the coming one, and a bare month up to
 Dutch: "oktober" in a September article; 3 for English, as TimeBank has it).
 After "sinds"/"since" the past reading is forced; after a deadline or a date of
 effect (``range.nearest``: "until", "payable", "uiterlijk") a date without a
-year is the nearest such date, past or coming, unless a future cue decides.
+year is the nearest such date, past or coming, unless a future cue decides; a
+weekday or holiday after a deadline word (``range.deadline``: "until Tuesday
+morning", "by Friday") is the coming one unless the sentence is in the past
+perfect ("Until Thursday, they had not ..."). A past verb of intention before
+the date (``tense.intent``: "planned to leave on Thursday", "decided to admit
+them in March") counts as a future cue; a reporting verb after the date and a
+comma at the end of the sentence (``tense.report``: "..., an official said on
+Wednesday") is attribution and no cue. Sentences end at ".!?" or a newline,
+but not at the period of an abbreviation (``tense.abbreviations``: "Roe vs.
+Wade", "Birmingham, Ala., killed") or one followed by a lower-case word.
 
 Reference time: what the text is about
 --------------------------------------
@@ -80,7 +93,10 @@ daarop", "de volgende dag", "for the year"). "The same month a year earlier" /
 moved by the distance named. In financial reports "a year ago/earlier" after a
 quarter is that quarter a year before: the quarter the report is about (named
 most often among those that ended in the year before the article), and "the
-quarter"/"that quarter" is the quarter last named. Periods named for
+quarter"/"that quarter" is the quarter last named. The quarter reported is the
+one named most often, on a tie the first named (the lead names it). After a
+part of a year ("for the nine months", ``year_part_durations``) "a year
+earlier" and "the 1988 period" are the year before. Periods named for
 comparison ("the 1988 quarter", "the year-ago third quarter") and quarters
 still to come do not become the reference.
 
@@ -464,12 +480,24 @@ class Lexicon:
         self.future = cue("future")
         self.future_weak = cue("future_weak")
         self.past = cue("past")
+        # a past verb of intention before the date makes what follows a plan
+        # ("planned to leave on Thursday", "decided to admit them in March");
+        # after the date it is only the past ("On Thursday he decided to resign")
+        self.intent = cue("intent")
+        # a period after one of these (or after a single capital) ends no sentence
+        self.abbreviations = {w.lower() for w in tense.get("abbreviations", [])}
+        self.report = {w.lower() for w in tense.get("report", [])}
         rng = data.get("range", {})
         self.since = re.compile(r"(?<!\w)(?:" + _alternation(rng.get("since", ["\x00"])) + r")\s+$", flags)
         self.until = re.compile(r"(?<!\w)(?:" + _alternation(rng.get("until", ["\x00"])) + r")\s+$", flags)
         # deadlines and dates of effect ("until mid-November", "payable Jan. 2",
         # "through January"): a date without a year is the nearest such date
         self.nearest = re.compile(r"(?<!\w)(?:" + _alternation(rng.get("nearest", ["\x00"])) + r")\s+$", flags)
+        # before a weekday: the coming one ("until 9 a.m. Tuesday")
+        dl = rng.get("deadline", [])
+        self.deadline = re.compile(r"(?<!\w)(?:" + _alternation(dl) + r")\s+$", flags) if dl else None
+        dn = rng.get("deadline_not_with", [])
+        self.deadline_not = re.compile(r"(?<!\w)(?:" + "|".join(dn) + r")(?!\w)", flags) if dn else None
         self.capital = {w.lower() for w in self.settings.get("needs_capital", [])}
         self.exclude = [re.compile(p) for p in data.get("exclude", {}).get("patterns", [])]
 
@@ -595,8 +623,13 @@ class _Ctx:
         self.prev: Optional[tuple[int, Optional[str]]] = None  # (end, value) of the last date found
         self.last_q: Optional[str] = None  # the last quarter named
         self.q_count: dict[str, int] = {}  # how often each quarter was named
+        self.last_q_end = -1  # where the last quarter was named
+        self.last_period_end = -1  # where the last part-of-a-year period ("the nine months") was named
+        self.period_rx = re.compile(lex.settings.get("year_part_durations", "(?!)"))
         self.anaphoric = {_norm(w) for w in lex.settings.get("anaphoric_shifts", [])}
         self.anaphoric_ago = {_norm(w) for w in lex.settings.get("anaphoric_ago", [])}
+        self.duration_signals = {_norm(w) for w in lex.settings.get("duration_signals", [])}
+        self.duration_signal_units = set(lex.settings.get("duration_signal_units", []))
         self.reach = int(lex.settings.get("anaphor_reach", 600))
 
     def reference(self, start: int, unit: str, now: Optional[date] = None) -> Optional[date]:
@@ -619,8 +652,78 @@ class _Ctx:
             return None
         return b
 
+    def deadline(self, start: int) -> bool:
+        """Whether a deadline word ("until", "by", "tot") comes right before:
+        a weekday after it is the coming one."""
+        rx = self.lex.deadline
+        if rx is None or rx.search(self.text, max(0, start - 25), start) is None:
+            return False
+        if self.lex.deadline_not is not None:
+            b, e = self.sentence(start, start, max(0, start - 300), min(len(self.text), start + 300))
+            if self.lex.deadline_not.search(self.text, b, e):
+                return False
+        return True
+
+    def topic_quarter(self) -> Optional[str]:
+        """The quarter a report is about: the one named most often among those
+        reported; on a tie the first named (news names its topic first: "posted
+        a gain in third-quarter net ... After a flat second quarter ...")."""
+        if not self.q_count:
+            return self.last_q
+        order = list(self.q_count)
+        return max(order, key=lambda k: (self.q_count[k], -order.index(k)))
+
+    def year_part_topic(self, start: int) -> bool:
+        """Whether the period the text last named, shortly before, is a part
+        of a year ("for the nine months, ... a year earlier") rather than a
+        quarter: a comparison with it is then with the year before."""
+        return self.last_period_end > self.last_q_end and start - self.last_period_end < 400
+
     def is_anaphoric(self, g: "_G") -> bool:
         return "shift" in g and _norm(g.t["shift"]) in self.anaphoric
+
+    def _is_boundary(self, i: int) -> bool:
+        """Whether the character at i ends a sentence: a newline, "!" or "?",
+        or a period not after an abbreviation or an initial and not followed
+        by a lower-case word ("Roe vs. Wade", "Birmingham, Ala., killed")."""
+        text = self.text
+        if text[i] != ".":
+            return True
+        j = i + 1
+        while j < len(text) and text[j] in " \t\"'”’)":
+            j += 1
+        if j < len(text) and (text[j].islower() or text[j] in ",;"):
+            return False
+        k = i
+        while k > 0 and (text[k - 1].isalpha() or text[k - 1] == "."):
+            k -= 1
+        word = text[k:i].lower()
+        if not word:
+            return True
+        return not (word in self.lex.abbreviations or (len(word) == 1 and text[k].isupper()))
+
+    def sentence(self, start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
+        """The sentence around [start, end), within [lo, hi)."""
+        text = self.text
+        b, i = lo, start
+        while True:
+            j = max(text.rfind(c, lo, i) for c in ".!?\n")
+            if j < 0:
+                break
+            if self._is_boundary(j):
+                b = j + 1
+                break
+            i = j
+        e, i = hi, end
+        while i < hi:
+            j = min((x for x in (text.find(c, i, hi) for c in ".!?\n") if x >= 0), default=-1)
+            if j < 0:
+                break
+            if self._is_boundary(j):
+                e = j
+                break
+            i = j + 1
+        return b, e
 
     def tense(self, start: int, end: int) -> str:
         """'past', 'weak' (weak future) or 'future': the nearest cue in the sentence."""
@@ -631,20 +734,33 @@ class _Ctx:
             self._tense[start] = "past"  # "sinds 24 februari", "since March"
             return "past"
         lo = max(0, start - 300)
-        b = max(text.rfind(c, lo, start) for c in ".!?\n")
-        b = lo if b < 0 else b + 1
         hi = min(len(text), end + 300)
-        e = min((i for i in (text.find(c, end, hi) for c in ".!?\n") if i >= 0), default=hi)
+        b, e = self.sentence(start, end, lo, hi)
         # the nearest cue wins; at the same distance the longer one ("had been
         # scheduled" over "scheduled"), then the earlier table (future first)
         best = (10**9, 0, "none")
-        for rx, label in ((self.lex.future, "future"), (self.lex.future_weak, "weak"), (self.lex.past, "past")):
+        for rx, label in (
+            (self.lex.intent, "intent"),
+            (self.lex.future, "future"),
+            (self.lex.future_weak, "weak"),
+            (self.lex.past, "past"),
+        ):
             if rx is None:
                 continue
             for m in rx.finditer(text, b, e):
                 dist = start - m.end() if m.end() <= start else m.start() - end
-                if dist < 0:
+                if dist < 0 or (label == "intent" and m.end() > start):
                     continue
+                if (
+                    label == "past"
+                    and m.start() >= end
+                    and "," in text[end : m.start()]
+                    and m.group().lower() in self.lex.report
+                    and len(text[m.end() : e].split()) <= 3
+                ):
+                    continue  # "..., an official said (on Wednesday).": attribution
+                if label == "intent":
+                    label = "future"
                 if (dist, -(m.end() - m.start())) < best[:2]:
                     best = (dist, -(m.end() - m.start()), label)
         self._tense[start] = best[2]
@@ -830,7 +946,10 @@ def _resolve_weekday(g, ref, ctx, lex, span):
         shift = None if shift == 0 else shift
         if ctx.is_anaphoric(g):
             ref = ctx.reference(span[0], "D", ref) or ref  # "the previous Friday": before the day in question
-        d = _weekday_date(int(wd), ref, ctx.tense(*span), shift, lex.settings.get("weekday_weak_future", True))
+        tense = ctx.tense(*span)
+        if shift is None and ctx.deadline(span[0]):
+            tense = "future"  # "until Tuesday", "postponed until Tuesday morning": the coming one
+        d = _weekday_date(int(wd), ref, tense, shift, lex.settings.get("weekday_weak_future", True))
     return (typ, d.isoformat() + (f"T{pod}" if pod else ""), None)
 
 
@@ -885,8 +1004,19 @@ def _resolve_season(g, ref, ctx, lex, span):
     mod = _mod(g, lex)
     if "year" in g:
         return ("DATE", f"{_year_of(g.t['year']):04d}-{s}", mod)
+    if "yc" in g:  # "the winter of nineteen ninety-four"
+        yc = _num(lex.value("num", g.t["yc"]))
+        yr = _num(g.v.get("yr"))
+        if not isinstance(yc, (int, float)) or not isinstance(yr, (int, float)) or not 0 <= yr < 100:
+            return None
+        return ("DATE", f"{int(yc) * 100 + int(yr):04d}-{s}", mod)
     if ref is None:
         return ("DATE", None, mod)
+    if "recent" in g:  # "this past spring": the most recent one that has ended
+        for y in range(ref.year, ref.year - 3, -1):
+            _, e = value_interval(f"{y:04d}-{s}")
+            if e is not None and e < ref:
+                return ("DATE", f"{y:04d}-{s}", mod)
     start = SEASON_START[s]
     if "shift" in g:
         shift = int(g.v.get("shift") or 0)
@@ -930,13 +1060,15 @@ def _resolve_ago(g, ref, ctx, lex, span):
         n = num
     if unit in ("H", "MIN", "S"):
         gran = "D"
+    signal = "ago" in g and _norm(g.t["ago"]) in ctx.duration_signals and unit in ctx.duration_signal_units
     follows = lex.settings.get("ago_follows", [])
+    if unit == "Y" and n != "X" and follows and ref is not None and ctx.year_part_topic(span[0]):
+        # "for the nine months, ... compared with a year earlier": the year before
+        return ("DATE", f"{ref.year + direction * int(n):04d}", mod)
     if unit == "Y" and n != "X" and "Q" in follows and ctx.last_q:
         # a report about a quarter compares with the same quarter a year
-        # before: the quarter named most often (the one reported), on a tie the
-        # last named
-        topic = max(ctx.q_count, key=lambda k: (ctx.q_count[k], k == ctx.last_q)) if ctx.q_count else ctx.last_q
-        y, q = topic.split("-")
+        # before: the quarter the report is about
+        y, q = ctx.topic_quarter().split("-")
         return ("DATE", f"{int(y) + direction * int(n):04d}-{q}", mod)
     if unit == "Y" and n != "X" and follows and ctx.prev and span[0] - ctx.prev[0] < 300:
         # "... in the third quarter, up from a year earlier": the same period
@@ -951,6 +1083,14 @@ def _resolve_ago(g, ref, ctx, lex, span):
         base = ctx.reference(span[0], gran, ref)
         if base is not None:
             ref = base
+    if signal:
+        # TimeML: in "three days later" the time expression is the duration
+        # ("later" is a signal); the interval is still the day it lands on
+        dur = _duration([(num, unit)])
+        if ref is None or num == "X":
+            return ("DURATION", dur, mod)
+        b, e = value_interval(_fmt(_add(ref, direction * n, unit), gran))
+        return ("DURATION", dur, mod, b, e)
     if ref is None:
         return ("DATE", None, mod)
     d = _add(ref, direction * n, unit)
@@ -1031,8 +1171,10 @@ def _resolve_time(g, ref, ctx, lex, span):
     if ref is None:
         return ("TIME", None, mod)
     day = ref
-    if "weekday" in g and g.v.get("weekday"):
-        day = _weekday_date(int(g.v["weekday"]), ref, ctx.tense(*span), None)
+    wd = g.v.get("weekday") or g.v.get("wd2")
+    if wd:
+        tense = "future" if ctx.deadline(span[0]) else ctx.tense(*span)
+        day = _weekday_date(int(wd), ref, tense, None, lex.settings.get("weekday_weak_future", True))
     if "dei" in g:
         off = g.v.get("dei")
         day = ref + timedelta(days=int(off[0] if isinstance(off, list) else off))
@@ -1065,6 +1207,8 @@ def _easter(y: int) -> date:
 def _holiday_date(spec: list, y: int) -> date:
     if spec[0] == "easter":
         return _easter(y) + timedelta(days=int(spec[1]))
+    if len(spec) == 4:  # a day after the nth weekday: US Election Day
+        return _nth_weekday(y, int(spec[0]), int(spec[1]), int(spec[2])) + timedelta(days=int(spec[3]))
     if len(spec) == 3:
         return _nth_weekday(y, int(spec[0]), int(spec[1]), int(spec[2]))
     return date(y, int(spec[0]), int(spec[1]))
@@ -1078,7 +1222,7 @@ def _resolve_holiday(g, ref, ctx, lex, span):
         return ("DATE", _holiday_date(spec, _year_of(g.t["year"])).isoformat(), None)
     if ref is None:
         return ("DATE", None, None)
-    tense = ctx.tense(*span)
+    tense = "future" if ctx.deadline(span[0]) else ctx.tense(*span)  # "until Election Day"
     this = _holiday_date(spec, ref.year)
     if tense in ("future", "weak"):
         d = this if this >= ref else _holiday_date(spec, ref.year + 1)
@@ -1103,8 +1247,8 @@ def _resolve_quarter(g, ref, ctx, lex, span):
             # "the 1988 quarter", "the 1989 period": the quarter the text is
             # about, in that year; without one, the year itself
             y = _year_of(g.t["year"])
-            if ctx.last_q:
-                return ("DATE", f"{y:04d}-{ctx.last_q.split('-')[1]}", mod)
+            if ctx.last_q and not ctx.year_part_topic(span[0]):
+                return ("DATE", f"{y:04d}-{ctx.topic_quarter().split('-')[1]}", mod)
             return ("DATE", f"{y:04d}", mod)
         if ctx.prev and re.match(r"^\d{4}-Q[1-4]$", ctx.prev[1] or ""):
             # "the latest quarter" has ended: not a quarter still running
@@ -1200,6 +1344,21 @@ def _resolve_anaphor(g, ref, ctx, lex, span):
     return ("DATE", _fmt(_add(day, shift, unit), unit), None)
 
 
+def _resolve_coday(g, ref, ctx, lex, span):
+    """"April 24 and 25": a bare day right after a full date is a later day
+    of that date's month."""
+    if not ctx.prev or not re.fullmatch(r"[\s,]*(?:and|or|&)\s+", ctx.text[ctx.prev[0] : span[0]]):
+        return None
+    m = _V_DAY.match(ctx.prev[1] or "")
+    day = _num(re.sub(r"\D", "", g.t["day"]))
+    if not m or m[0] != ctx.prev[1] or not isinstance(day, int) or not int(m[3]) < day <= 31:
+        return None
+    try:
+        return ("DATE", date(int(m[1]), int(m[2]), day).isoformat(), None)
+    except ValueError:
+        return None
+
+
 def _resolve_fixed(g, ref, ctx, lex, span):
     return (g.props.get("type", "DATE"), g.props.get("value"), g.props.get("mod"))
 
@@ -1220,6 +1379,7 @@ _RESOLVERS: dict[str, Callable] = {
     "decade": _resolve_decade,
     "century": _resolve_century,
     "fixed": _resolve_fixed,
+    "coday": _resolve_coday,
     "anaphor": _resolve_anaphor,
 }
 
@@ -1352,10 +1512,14 @@ def find_times(text: str, lang: str, anchor: Optional[str] = None) -> list[TimeE
                 # a quarter still to come ("losses through the third quarter
                 # of 1990") is a forecast, not the period the report is about
                 ctx.last_q = value
+                ctx.last_q_end = end
                 qb, qe = value_interval(value)
                 if anc is None or (qe <= anc.last and (anc.first - qe).days < 366):
                     # reported: it has ended, within the year before the article
                     ctx.q_count[value] = ctx.q_count.get(value, 0) + 1
+        if typ == "DURATION" and value and ctx.period_rx.match(value):
+            # "for the nine months": a report about part of a year
+            ctx.last_period_end = end
         out.append(
             TimeExpr(start=start, end=end, text=span_text, type=typ, value=value, mod=mod, begin=_iso(b), end_date=_iso(e))
         )
