@@ -123,7 +123,8 @@ def test_kill_9_loses_nothing_and_rerun_completes(tmp_path):
             fh.write(json.dumps({"id": f"art-{i}", "text": f"Artikel {i}: Oekraïne meldt nieuwe gevechten bij Charkiv. "
                                  "Het Kremlin zwijgt. " * 5, "published": "2022-09"}) + "\n")
     db = tmp_path / "crash.db"
-    proc = subprocess.Popen([*KRONIEK, "ingest", str(src), "--db", str(db), "--batch-size", "20"],
+    # fast mode: this tests the plumbing, and 1,500 documents in accurate mode take minutes
+    proc = subprocess.Popen([*KRONIEK, "ingest", str(src), "--db", str(db), "--batch-size", "20", "--mode", "fast"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     stored = 0
@@ -146,7 +147,7 @@ def test_kill_9_loses_nothing_and_rerun_completes(tmp_path):
         orphans = c.execute("SELECT count(*) FROM documents d WHERE NOT EXISTS "
                             "(SELECT 1 FROM sentences s WHERE s.doc_pk = d.pk)").fetchone()[0]
     assert 0 < docs < n and orphans == 0
-    r = run("ingest", src, "--db", db)
+    r = run("ingest", src, "--db", db, "--mode", "fast")
     assert r.returncode == 0, r.stderr
     assert f"{docs} unchanged" in r.stderr and f"{n - docs} stored" in r.stderr
     with sqlite3.connect(db) as c:
