@@ -3,14 +3,19 @@
 Data (each part is skipped, with a message, when its folder is absent):
 
 * English, PolNeAR dev (../shared/data/en/polnear/dev): BRAT-style Source /
-  Cue / Content spans joined by Attribution relations. Precision, recall and
-  F1 for source, cue and content, exact and overlap. Spans are matched one
-  to one (greedy, best overlap first); a discontinuous gold content counts
-  as one item that a prediction matches when it matches any fragment.
-  "exact" ignores boundary whitespace, quotation marks and final
-  punctuation and a leading complementiser ("that"), because the contract's
-  content excludes quotation marks and the complementiser while PolNeAR's
-  includes them. Source and cue items are deduplicated by offsets.
+  Cue / Content spans joined by Attribution relations (the source is the
+  whole noun phrase, "Clinton campaign spokesman Brian Fallon"). Predicted
+  quotes that share a cue are one attribution (PolNeAR annotates "“A,” he
+  said, “B”" as one content in two fragments). Every role is matched one to
+  one (greedy, best first): content overlap = the contents share a
+  character; content exact = the same fragments, ignoring boundary
+  whitespace, quotation marks, final punctuation and a leading "that" (the
+  contract's content excludes them, PolNeAR's includes them); content chars
+  = Citron's overlap measure (overlapping characters of the matched pairs
+  over all predicted / gold content characters); cue overlap / exact; source
+  overlap / exact, counted only when the two attributions are the same (cues
+  or contents overlap), so a right name on another quote does not count.
+  An article with several annotators is scored on its first annotation.
 * Dutch news gold (../shared/data/nl/gold-dev/*.json, `quotes` layer):
   content P/R/F1 (overlap, as its README says to match, and exact), speaker
   accuracy on the gold quotes a prediction overlaps, and the same counted
@@ -29,7 +34,7 @@ Data (each part is skipped, with a message, when its folder is absent):
   thread; on every set above and on the Dutch CoNLL-2002 testa articles
   (../shared/data/nl/conll2002/ned.testa, 38k tokens).
 
-    python bench/quotes.py [--limit N]
+    python bench/quotes.py [--limit N] [--only en|nl|openboek] [--split dev|train]
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -114,18 +120,6 @@ def match(preds: list, golds: list, ok) -> list[tuple[int, int]]:
     return pairs
 
 
-def lenient(c: list, preds: list, golds: list, ok) -> None:
-    """Overlap counts: a prediction is right when it overlaps some gold item, a
-    gold item is found when some prediction overlaps it (precision and recall
-    counted separately, so c = [pred right, n pred, n gold, gold found])."""
-    while len(c) < 4:
-        c.append(0)
-    c[0] += sum(1 for p in preds if any(ok(p, g) > 0 for g in golds))
-    c[1] += len(preds)
-    c[2] += len(golds)
-    c[3] += sum(1 for g in golds if any(ok(p, g) > 0 for p in preds))
-
-
 def prf(n_match: int, n_pred: int, n_gold: int) -> tuple[str, str, str]:
     p = n_match / n_pred if n_pred else 0.0
     r = n_match / n_gold if n_gold else 0.0
@@ -158,6 +152,8 @@ def same_speaker(pred: str | None, gold: str | None) -> bool:
 
 
 def read_ann(path: Path) -> list[dict]:
+    """Attribution relations of one .ann file: {role: [(start, end), ...]} per
+    relation that has a content."""
     spans, rels = {}, []
     for line in path.read_text(encoding="utf-8").splitlines():
         parts = line.split("\t")
@@ -179,64 +175,128 @@ def read_ann(path: Path) -> list[dict]:
     return out
 
 
-def bench_polnear(limit: int | None) -> list[tuple]:
-    root = DATA / "en" / "polnear" / "dev"
+def predicted_attributions(qs: list) -> list[dict]:
+    """The quotes as PolNeAR attributions: quotes that share a cue (an
+    interrupted quote, "“A,” he said, “B”", or a report read as two
+    fragments) are one attribution with a discontinuous content, and so is a
+    direct quote that continues the one before it (no cue of its own, the
+    same speaker span: "“A,” he said. “B.”"), as PolNeAR annotates them.
+    Fragments that overlap are joined."""
+    groups: dict = {}
+    out = []
+    last_direct = None
+    for q in sorted(qs, key=lambda q: (q.start, q.end)):
+        key = (q.cue.start, q.cue.end) if q.cue is not None else None
+        item = groups.get(key) if key is not None else None
+        if item is None and key is None and q.kind == "direct" and q.speaker is not None and last_direct is not None \
+                and last_direct.get("Source") == [(q.speaker.start, q.speaker.end)]:
+            item = last_direct
+        if item is not None:
+            item["Content"].append((q.start, q.end))
+        else:
+            item = {"Content": [(q.start, q.end)]}
+            if q.cue is not None:
+                item["Cue"] = [(q.cue.start, q.cue.end)]
+            if q.speaker is not None:
+                item["Source"] = [(q.speaker.start, q.speaker.end)]
+            out.append(item)
+            if key is not None:
+                groups[key] = item
+        if q.kind == "direct":
+            last_direct = item
+    for item in out:
+        frags = []
+        for a, b in sorted(item["Content"]):
+            if frags and a <= frags[-1][1]:
+                frags[-1] = (frags[-1][0], max(b, frags[-1][1]))
+            else:
+                frags.append((a, b))
+        item["Content"] = frags
+    return out
+
+
+def frag_overlap(p: list, g: list) -> int:
+    return sum(overlap(a, b) for a in p for b in g)
+
+
+def score_attributions(text: str, preds: list[dict], golds: list[dict], counts: dict) -> None:
+    """One-to-one scoring per role: each gold attribution is matched by at most
+    one predicted attribution and the other way round.
+
+    * content overlap: the contents share a character; content exact: the same
+      set of fragments after norm_span (quotation marks, "that", final
+      punctuation and whitespace ignored); content chars: Citron's overlap
+      measure (overlapping characters of matched pairs over all predicted /
+      gold content characters);
+    * cue: the cue spans overlap / are equal;
+    * source: the source spans overlap / are equal (norm_span without the
+      complementiser) and the two attributions are the same one (their cues or
+      their contents overlap), so a right speaker on another quote does not
+      count; attributions without a source are not counted on that side."""
+
+    def same_attr(p: dict, g: dict) -> bool:
+        return ("Cue" in p and "Cue" in g and frag_overlap(p["Cue"], g["Cue"]) > 0) \
+            or frag_overlap(p["Content"], g["Content"]) > 0
+
+    def nset(frags, comps=("that",)):
+        return sorted(norm_span(text, a, b, comps) for a, b in frags)
+
+    def add(key, pairs, n_pred, n_gold):
+        c = counts.setdefault(key, [0, 0, 0])
+        c[0] += len(pairs); c[1] += n_pred; c[2] += n_gold
+
+    # content
+    pc, gc = [p["Content"] for p in preds], [g["Content"] for g in golds]
+    ov = match(pc, gc, lambda p, g: frag_overlap(p, g) / max(1, sum(b - a for a, b in p + g)))
+    add("content overlap", ov, len(pc), len(gc))
+    add("content exact", match(pc, gc, lambda p, g: int(nset(p) == nset(g))), len(pc), len(gc))
+    c = counts.setdefault("content chars", [0, 0, 0])
+    c[0] += sum(frag_overlap(pc[i], gc[j]) for i, j in ov)
+    c[1] += sum(b - a for p in pc for a, b in p)
+    c[2] += sum(b - a for g in gc for a, b in g)
+    for role in ("Cue", "Source"):
+        P = [p for p in preds if role in p]
+        G = [g for g in golds if role in g]
+        key = role.lower()
+        add(f"{key} overlap", match(P, G, lambda p, g: (frag_overlap(p[role], g[role]) > 0 and same_attr(p, g))
+                                   * (1 + frag_overlap(p["Content"], g["Content"]) / 1e6)), len(P), len(G))
+        add(f"{key} exact", match(P, G, lambda p, g: (nset(p[role], ()) == nset(g[role], ()) and same_attr(p, g))
+                                 * (1 + frag_overlap(p["Content"], g["Content"]) / 1e6)), len(P), len(G))
+
+
+def polnear_files(root: Path, limit: Optional[int]) -> list[tuple[Path, Path]]:
+    """(text, annotation) pairs; an article annotated by several annotators is
+    scored on the first annotation in name order."""
+    out = []
+    for tf in sorted((root / "text").glob("*.txt"))[:limit]:
+        anns = sorted((root / "attributions").glob(tf.stem + "_*.ann")) or sorted((root / "attributions").glob(tf.stem + ".ann"))
+        if anns:
+            out.append((tf, anns[0]))
+    return out
+
+
+def bench_polnear(limit: int | None, split: str = "dev") -> list[tuple]:
+    root = DATA / "en" / "polnear" / split
     if not root.exists():
         print(f"skipped PolNeAR: shared data not found: {root}")
         return []
     runner = Runner("en")
-    files = sorted((root / "text").glob("*.txt"))[:limit]
-    counts = {k: [0, 0, 0] for k in ("source exact", "source overlap", "cue exact", "cue overlap",
-                                      "content exact", "content overlap")}
-    for tf in files:
-        stem = tf.stem
-        anns = list((root / "attributions").glob(stem + "_*.ann")) or list((root / "attributions").glob(stem + ".ann"))
-        if not anns:
-            continue
+    files = polnear_files(root, limit)
+    counts: dict = {}
+    for tf, ann in files:
         text = tf.read_text(encoding="utf-8")
-        gold = read_ann(anns[0])
+        gold = read_ann(ann)
         art = Article.new(text, language="en")
         runner.run([art])
         assert not art.check_spans(), art.check_spans()
-        qs = art.quotes
-        # content
-        g_content = [g["Content"] for g in gold]
-        p_content = [(q.start, q.end) for q in qs]
-        for mode in ("exact", "overlap"):
-            if mode == "overlap":
-                ok = lambda p, g: max(overlap(p, f) for f in g)  # noqa: E731
-            else:
-                ok = lambda p, g: int(any(norm_span(text, *p) == norm_span(text, *f) for f in g))  # noqa: E731
-            c = counts[f"content {mode}"]
-            if mode == "overlap":
-                lenient(c, p_content, g_content, ok)
-            else:
-                pairs = match(p_content, g_content, ok)
-                c[0] += len(pairs); c[1] += len(p_content); c[2] += len(g_content)
-        for role, attr in (("source", "speaker"), ("cue", "cue")):
-            g_items = sorted({tuple(g[role.capitalize()][0]) for g in gold if role.capitalize() in g})
-            p_items = sorted({(getattr(q, attr).start, getattr(q, attr).end) for q in qs if getattr(q, attr) is not None})
-            for mode in ("exact", "overlap"):
-                if mode == "overlap":
-                    ok = overlap
-                else:
-                    ok = lambda p, g: int(norm_span(text, *p, comps=()) == norm_span(text, *g, comps=()))  # noqa: E731
-                c = counts[f"{role} {mode}"]
-                if mode == "overlap":
-                    lenient(c, p_items, g_items, ok)
-                else:
-                    pairs = match(p_items, g_items, ok)
-                    c[0] += len(pairs); c[1] += len(p_items); c[2] += len(g_items)
+        score_attributions(text, predicted_attributions(art.quotes), gold, counts)
     rows = []
-    for k, c in counts.items():
-        m, p, g = c[:3]
-        if len(c) == 4:  # lenient overlap: precision and recall from their own counts
-            pr, rc = m / max(p, 1), c[3] / max(g, 1)
-            f = 2 * pr * rc / (pr + rc) if pr + rc else 0.0
-            rows.append(("PolNeAR dev (en)", k, f"{pr:.3f}", f"{rc:.3f}", f"{f:.3f}", f"{m}/{c[3]}", p, g))
-        else:
-            rows.append(("PolNeAR dev (en)", k, *prf(m, p, g), m, p, g))
-    rows.append(("PolNeAR dev (en)", "speed (stage alone)", f"{runner.tokens / max(runner.seconds, 1e-9):,.0f} tok/s",
+    label = f"PolNeAR {split} (en)"
+    for k in ("source exact", "source overlap", "cue exact", "cue overlap", "content exact", "content overlap",
+              "content chars"):
+        m, p, g = counts.get(k, [0, 0, 0])
+        rows.append((label, k, *prf(m, p, g), m, p, g))
+    rows.append((label, "speed (stage alone)", f"{runner.tokens / max(runner.seconds, 1e-9):,.0f} tok/s",
                  "", "", "", runner.tokens, len(files)))
     return rows
 
@@ -414,6 +474,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--limit", type=int, default=None, help="at most N documents per corpus")
     ap.add_argument("--only", choices=["en", "nl", "openboek"], default=None)
+    ap.add_argument("--split", default="dev", help="PolNeAR split (dev; train to develop tables)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list Dutch gold misses and errors")
     args = ap.parse_args()
     try:
@@ -430,7 +491,7 @@ def main() -> None:
     if args.only in (None, "openboek"):
         rows += bench_openboek(args.limit)
     if args.only in (None, "en"):
-        rows += bench_polnear(args.limit)
+        rows += bench_polnear(args.limit, args.split)
     if rows:
         print(table(rows, ("data set", "measure", "P / value", "R", "F1", "match", "pred", "gold")))
     print("targets: PolNeAR source F1 >= 0.80, content overlap F1 >= 0.85; "

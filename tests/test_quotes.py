@@ -346,6 +346,80 @@ def test_en_scare_quotes_and_titles(en_quotes):
     none_with(en_quotes, "War and Peace")
 
 
+# English read from the parse (lexicon/en/quotes.toml [parse]); PolNeAR-style
+# source phrases, object and phrasal cues, frames of any verb.
+EN_PARSE = (
+    "Jeff Weaver, Sanders' campaign manager, said the campaign would go on. "
+    "Trump criticized Clinton for her emails. "
+    "Sanders talked about income inequality at the rally. "
+    "Cruz said Tuesday his campaign would continue. "
+    "The senator said the plan was “a disaster” for the state. "
+    "“I think we will win,” she said. "
+    "\"Get out!\" the man shouted. "
+    "Voters who said the economy mattered most backed Clinton. "
+    "The economy, he said, is strong. "
+    "According to early results of exit polls conducted for the Associated Press, turnout was high. "
+    "Clinton's claim that the videos exist was false.\n\n"
+    "Lynch: No outside influence on FBI probe\n"
+)
+
+
+@pytest.fixture(scope="module")
+def en_parse_quotes():
+    try:
+        return run_stages(EN_PARSE, "en").quotes
+    except OSError as e:  # the English model is not installed
+        pytest.skip(f"English spaCy model not available: {e}")
+
+
+def test_en_source_phrase_with_apposition(en_parse_quotes):
+    q = find(en_parse_quotes, "the campaign would go on")
+    assert q.kind == "indirect" and q.cue.text == "said"
+    # the whole source phrase, as PolNeAR marks it; the name is the person's
+    assert q.speaker.text == "Jeff Weaver, Sanders' campaign manager" and q.speaker.name == "Jeff Weaver"
+
+
+def test_en_object_and_phrasal_cues(en_parse_quotes):
+    q = find(en_parse_quotes, "Clinton for her emails")
+    assert q.cue.text == "criticized" and q.speaker.text == "Trump"
+    q = find(en_parse_quotes, "income inequality")
+    assert q.cue.text == "talked about" and q.text == "income inequality"  # not "at the rally"
+
+
+def test_en_time_after_cue_is_not_content(en_parse_quotes):
+    q = find(en_parse_quotes, "his campaign would continue")
+    assert q.text == "his campaign would continue" and q.speaker.text == "Cruz"
+
+
+def test_en_mixed_quote_is_one_report(en_parse_quotes):
+    q = find(en_parse_quotes, "a disaster")
+    assert q.kind == "indirect" and q.text.startswith("the plan was") and q.speaker.text == "The senator"
+    assert not [x for x in en_parse_quotes if x.text == "a disaster"]
+
+
+def test_en_reports_inside_quotes_and_frames_of_any_verb(en_parse_quotes):
+    assert not [q for q in en_parse_quotes if q.cue is not None and q.cue.text == "think"]
+    q = find(en_parse_quotes, "Get out!")
+    assert q.kind == "direct" and q.cue.text == "shouted" and q.speaker.text == "the man"
+
+
+def test_en_relative_parenthetical_and_according_to(en_parse_quotes):
+    q = find(en_parse_quotes, "the economy mattered")
+    assert q.speaker.text == "who" and q.speaker.name == "Voters"
+    parts = [q for q in en_parse_quotes if q.cue is not None and q.cue.text == "said" and q.speaker.text == "he"]
+    assert sorted(q.text for q in parts) == ["The economy", "is strong"]
+    q = find(en_parse_quotes, "turnout was high")
+    assert q.kind == "according_to"
+    assert q.speaker.text == "early results of exit polls conducted for the Associated Press"
+
+
+def test_en_noun_cue_and_colon_headline(en_parse_quotes):
+    q = find(en_parse_quotes, "the videos exist")
+    assert q.cue.text == "claim" and q.speaker.text == "Clinton"
+    q = find(en_parse_quotes, "No outside influence on FBI probe")
+    assert q.kind == "according_to" and q.cue.text == ":" and q.speaker.text == "Lynch"
+
+
 def test_en_rule_layer_without_parse():
     text = ("Senator Jane Miller spoke in Ohio. \"We will win this,\" she said. "
             "The campaign said that the polls were wrong.")

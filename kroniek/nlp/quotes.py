@@ -25,15 +25,36 @@ What it finds
 * Unattributed hearsay (``Het Kremlin zou ... hebben``) when the table asks
   for it: speaker null, cue the marker, ``hearsay`` true.
 
+With a dependency parse and a ``[parse]`` table (English), reports are read
+from the parse instead of the word tables: a cue verb (by lemma: speech,
+evaluation, stance, belief, intention), its subject as the source (the whole
+phrase with titles and appositions, "Jeff Weaver, Sanders' campaign
+manager"; "who" hangs on the phrase before it; a verb without a subject
+takes that of the verb it is coordinated with or depends on: "..., saying
+that"), and as content its clausal complement, else its complements after
+it ("endorsed Clinton", "criticized X for Y", "talked about Y", "refused to
+answer"). Also read from the parse: a parenthetical frame ("The economy, he
+said, is strong" gives two fragments with one cue), "As X reported, ...",
+"according to X" with X the whole object of "to", reporting nouns with an
+owner ("his criticism of Y"), and the frame of a direct quote whatever its
+verb ("“Get out!” the man shouted"). A quoted fragment inside a reported
+clause ("said he is “certain” ...") is part of that report, not a quote of
+its own; reports inside quotation marks are not read (the quote records
+them). A table may also ask for colon reports without quotation marks
+("Lynch: No outside influence on FBI probe").
+
 Every quote whose clause or frame carries a hearsay marker (``zou``,
 ``naar verluidt``, ``reportedly``) has ``hearsay`` true. Nested attribution
-(``ISW says that the Kremlin claims ...``) gives both quotes.
+(``ISW says that the Kremlin claims ...``) gives both quotes; with a parse,
+a nested report by a pronoun ("Trump said he thinks that ...") restates the
+outer one and is not repeated.
 
 Speakers
 --------
-The speaker is a span of the text (a mention, pronoun or description) plus
-the best canonical ``name``: a surname gets the fullest name in the text
-that ends with it, an acronym its expansion ("Institute for the Study of War
+The speaker is a span of the text (a mention, pronoun or description; with
+``speaker_extent = "phrase"`` the whole source phrase, as PARC and PolNeAR
+mark it) plus the best canonical ``name``: a surname gets the fullest name
+in the text that ends with it, an acronym its expansion ("Institute for the Study of War
 (ISW)"). A pronoun (and a bare definite description of a person: "de
 premier", "the spokesman") gets the most salient compatible named
 person/organisation in its sentence and the four before it: recent quote
@@ -122,6 +143,49 @@ class Lexicon:
     not_name_suffixes: tuple[str, ...] = ()
     all_marks: str = ""
     closers: frozenset[str] = frozenset()
+    parse: Optional["ParseTable"] = None
+    colon_reports: bool = False
+    colon_not: frozenset[str] = frozenset()
+
+
+@dataclass
+class ParseTable:
+    """What the parser's labels mean ([parse] in the table): with it, reports
+    are read from the dependency parse (cue verb -> subject -> complement)."""
+
+    lemmas: dict[str, bool]  # cue lemma -> weak (needs a person/organisation subject)
+    subject: frozenset[str]
+    passive_subject: frozenset[str]
+    agent: frozenset[str]
+    clause: frozenset[str]
+    complement: frozenset[str]
+    preposition: frozenset[str]
+    particle: frozenset[str]
+    inherit: frozenset[str]
+    parataxis: frozenset[str]
+    relative: frozenset[str]
+    negation: frozenset[str]
+    cue_parts: frozenset[str]
+    marker: frozenset[str]
+    time_entities: frozenset[str]
+    participle_tags: frozenset[str]
+    speakerless: frozenset[str]
+    cue_prefix: frozenset[str] = frozenset()
+    subject_cut: frozenset[str] = frozenset()
+    clause_only: frozenset[str] = frozenset()
+    as_clause: frozenset[str] = frozenset()
+    content_preps: frozenset[str] = frozenset()
+    finite: frozenset[str] = frozenset()
+    coordination: frozenset[str] = frozenset()
+    direct_object: frozenset[str] = frozenset()
+    nouns: frozenset[str] = frozenset()
+    owner: frozenset[str] = frozenset()
+    noun_clause: frozenset[str] = frozenset()
+    noun_preps: frozenset[str] = frozenset()
+    modifier: frozenset[str] = frozenset()
+    active_participle: frozenset[str] = frozenset()
+    as_words: frozenset[str] = frozenset()
+    phrasal: dict[str, frozenset] = field(default_factory=dict)  # verb lemma -> prepositions / particles
 
 
 def _words(phrase: str) -> tuple[str, ...]:
@@ -190,6 +254,43 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
     lex.not_name_suffixes = tuple(s.get("not_name_suffixes", []))
     lex.all_marks = "".join(sorted(set(marks) | closers))
     lex.closers = closers
+    lex.colon_reports = bool(s.get("colon_reports", False))
+    lex.colon_not = frozenset(s.get("colon_not", []))
+    pt = t.get("parse", {})
+    if pt.get("frames", False):
+        lemmas: dict[str, bool] = {}
+        phrasal: dict[str, set] = {}
+        for weak, table in ((False, t.get("cues", {})), (True, t.get("cues_weak", {}))):
+            for lemma in table:
+                if "_" in lemma:
+                    verb, _, part = lemma.partition("_")
+                    phrasal.setdefault(verb, set()).add(part)
+                else:
+                    lemmas.setdefault(lemma, weak)
+        for lemma in pt.get("lemmas", []):
+            lemmas.setdefault(lemma, False)
+        for lemma in pt.get("weak_lemmas", []):
+            lemmas.setdefault(lemma, True)
+        for lemma in pt.get("not_lemmas", []):
+            lemmas.pop(lemma, None)
+        for phrase in pt.get("phrasal", []):
+            verb, _, part = phrase.partition(" ")
+            phrasal.setdefault(verb, set()).add(part)
+        f = lambda k: frozenset(pt.get(k, []))  # noqa: E731
+        lex.parse = ParseTable(
+            lemmas=lemmas, subject=f("subject"), passive_subject=f("passive_subject"), agent=f("agent"),
+            clause=f("clause"), complement=f("complement"), preposition=f("preposition"),
+            particle=f("particle"), inherit=f("inherit_subject"), parataxis=f("parataxis"),
+            relative=f("relative_clause"), negation=f("negation"), cue_parts=f("cue_parts"),
+            marker=f("marker"), time_entities=f("time_entities"), participle_tags=f("participle_tags"),
+            speakerless=f("speakerless"), cue_prefix=f("cue_prefix"),
+            subject_cut=f("subject_cut"), clause_only=f("clause_only"), as_clause=f("as_clause"),
+            as_words=f("as_words"), content_preps=f("content_preps"), finite=f("finite"),
+            coordination=f("coordination"), direct_object=f("direct_object"), nouns=f("nouns"), owner=f("owner"),
+            noun_clause=f("noun_clause"), noun_preps=f("noun_preps"), modifier=f("modifier"),
+            active_participle=f("active_participle"),
+            phrasal={k: frozenset(v) for k, v in phrasal.items()},
+        )
     return lex
 
 
@@ -212,6 +313,9 @@ class Tok:
     sent: int = 0
     cap: bool = False
     punct: bool = False
+    lemma: str = ""
+    ent: str = ""
+    tag: str = ""
 
 
 @dataclass(slots=True)
@@ -245,6 +349,8 @@ class Ctx:
 def _tokens_from_doc(doc) -> tuple[list[Tok], list[tuple[int, int]], bool, bool]:
     has_dep = doc.has_annotation("DEP")
     has_pos = doc.has_annotation("POS") or doc.has_annotation("TAG")
+    has_lemma = doc.has_annotation("LEMMA")
+    has_ent = doc.has_annotation("ENT_IOB")
     toks: list[Tok] = []
     remap: dict[int, int] = {}
     for t in doc:
@@ -255,7 +361,8 @@ def _tokens_from_doc(doc) -> tuple[list[Tok], list[tuple[int, int]], bool, bool]
         toks.append(
             Tok(len(toks), t.idx, t.idx + len(s), s, s.lower(), t.pos_ if has_pos else "",
                 t.dep_ if has_dep else "", t.head.i if has_dep else -1, 0, s[:1].isupper(),
-                t.is_punct)
+                t.is_punct, t.lemma_.lower() if has_lemma else "", t.ent_type_ if has_ent else "",
+                t.tag_ if has_pos else "")
         )
     if has_dep:
         for tk in toks:
@@ -536,6 +643,7 @@ class _Extractor:
         self.frames: set[int] = set()  # cue tokens already used by a direct quote
         self.quoted: list[tuple[int, int]] = []  # every span between quotation marks
         self.used_cues: set[int] = set()
+        self.deferred: list[Quote] = []  # quoted fragments waiting for a report around them
 
     # -- helpers ----------------------------------------------------------------
 
@@ -709,12 +817,23 @@ class _Extractor:
                 nm = rest[0]
         if phrase_mode:
             s, e = toks[a].start, toks[b - 1].end
+            comma = next((k for k in range(h + 1, b - 1) if toks[k].text == ","), None)
+            if comma is not None:
+                # an apposition: the name is in the head part ("Jeff Weaver, Sanders' campaign
+                # manager"), else in the apposition ("A top strategist, John Weaver")
+                head_names = [x for x in names_in if x.t0 < comma and x.type != "MISC"]
+                app_names = [x for x in names_in if x.t0 > comma and x.type == "PER"]
+                part = (a, comma) if head_names or not app_names else (comma + 1, b)
+                sub = self.speaker_from(part[0], part[1], cue_tok)
+                if sub is None:
+                    return None
+                return Speaker(start=s, end=e, text=self.text[s:e], name=sub.name)
             name = self.canonical(nm) if nm else self.describe(h, b)
             if nm is None and desc_k is not None:
                 name = self.title_antecedent(desc_k, a) or name
-            if nm is None and desc_k is None and not names_in:
+            if nm is None and desc_k is None and not names_in and not (lex.parse is not None and self.c.has_dep):
                 if not any(t.cap or t.low in lex.descriptions for t in toks[h:b]) and b - h > 4:
-                    return None
+                    return None  # without a parse a long phrase is no speaker
             return Speaker(start=s, end=e, text=self.text[s:e], name=name)
         if nm is not None:
             s, e = nm.start, nm.end
@@ -810,6 +929,18 @@ class _Extractor:
             nm = self.c.name_at.get(j)
             if nm is not None and nm.type != "MISC":
                 return Speaker(start=t.start, end=t.end, text=t.text, name=self.canonical(nm))
+            if self.lex.parse is not None and self.c.has_dep:
+                # "voters who said ...": the noun phrase the relative clause hangs on
+                v = t.head
+                h = self.toks[v].head if self.toks[v].dep in self.lex.parse.relative else v
+                if h != v and h < k:
+                    sa, sb = self.sent_range(k)
+                    sub = [x for x in self.sub_tokens(h, sa, sb, skip=frozenset([v])) if x < k]
+                    while sub and self.toks[sub[-1]].punct:
+                        sub.pop()
+                    if sub:
+                        a, b = self.toks[sub[0]].start, self.toks[sub[-1]].end
+                        return Speaker(start=t.start, end=t.end, text=t.text, name=self.text[a:b])
             return None
         allowed = self.lex.pronouns.get(t.low, frozenset())
         ant = self.antecedent(k, allowed, t.low in self.lex.singular)
@@ -908,6 +1039,8 @@ class _Extractor:
             cs = self.clause_start(cue, lo)
             for t in toks[lo:hi]:
                 if t.head == cue and t.dep in ("nsubj", "nsubjpass", "nsubj:pass", "csubj") and t.i != cue:
+                    if lex.parse is not None:
+                        return self.subject_phrase(t.i, lo, hi)
                     a, b = self.subtree(t.i, lo, hi)
                     if t.i < cs and b < cs - 1:
                         continue  # a subject in another clause: a parse error
@@ -1152,6 +1285,102 @@ class _Extractor:
             return (sp, self.span(toks[cue[0]].start, toks[cue[1] - 1].end), j)
         return None
 
+    def embedded(self, a: int, b: int) -> bool:
+        """The quote [a, b) is a fragment of a clause (it hangs on the words
+        around it as an object, predicate or modifier, not as a clause)."""
+        toks, P = self.toks, self.lex.parse
+        ka, kb = self.tok_at(a), self.tok_at(b - 1) + 1
+        for k in range(ka, kb):
+            h = toks[k].head
+            if h == k or ka <= h < kb or toks[k].punct:
+                continue
+            if toks[k].dep not in P.clause and toks[k].dep not in P.parataxis:
+                return True
+        # words of its clause outside the marks: "he’s “liked Trump since the beginning”"
+        sa, sb = self.c.sents[toks[ka].sent][0], self.c.sents[toks[kb - 1].sent][1]
+        for k in range(sa, sb):
+            if ka <= k < kb or toks[k].punct or not (ka <= toks[k].head < kb):
+                continue
+            if toks[k].dep in P.subject or toks[k].dep in P.cue_prefix or toks[k].dep in P.complement:
+                return True
+        return False
+
+    def frame_parse(self, a: int, b: int) -> Optional[tuple]:
+        """With a parse: the verb outside the quote [a, b) that governs it
+        ("“...,” the man shouted", "He called it “a disaster”") or that hangs
+        on it as a parenthetical ("“...,” he said, “...”"), with its subject.
+        (speaker, cue span, cue token, end token) or None."""
+        toks, lex = self.toks, self.lex
+        P = lex.parse
+        ka, kb = self.tok_at(a), self.tok_at(b - 1) + 1
+        sa, sb = self.c.sents[toks[ka].sent][0], self.c.sents[toks[kb - 1].sent][1]
+        inside = lambda k: ka <= k < kb or any(qa <= toks[k].start < qb for qa, qb in self.quoted)  # noqa: E731
+        cands = []
+        for k in range(ka, kb):
+            h = toks[k].head
+            if h == k or ka <= h < kb or not (sa <= h < sb) or inside(h) or toks[h].pos != "VERB":
+                continue
+            dep = toks[k].dep
+            if dep in P.clause or dep in P.parataxis or (dep in P.complement and toks[h].lemma in P.lemmas):
+                cands.append(h)
+        for v in range(sa, sb):
+            if inside(v) or toks[v].pos != "VERB" or not (ka <= toks[v].head < kb):
+                continue
+            if toks[v].dep in P.parataxis or toks[v].dep in P.clause:
+                cands.append(v)
+        after = set()
+        if not cands and self.text[b - 1] in ".,!?…":
+            # the parser ended the sentence inside the quote ("“Get out!” the man shouted."):
+            # a subject and a verb without a complement of its own right after it
+            j = kb
+            while j < sb and toks[j].punct:
+                j += 1
+            for v in range(j, min(sb, j + 8)):
+                if toks[v].pos == "VERB":
+                    if toks[v].head == v and not any(toks[c].dep in P.clause or toks[c].dep in P.direct_object
+                                                     for c in self.kids(v)):
+                        cands.append(v)
+                        after.add(v)
+                    break
+        # the nearest frame verb
+        cands.sort(key=lambda v: min(abs(v - ka), abs(v - kb)))
+        for v in cands:
+            kids = [c for c in self.kids(v) if sa <= c < sb]
+            if any(toks[c].dep in P.negation or toks[c].low in lex.negations for c in kids):
+                continue
+            role, sk = self.parse_subject(v, sa, sb)
+            if role in ("subject", "agent") and not inside(sk):
+                s0, s1 = self.subject_phrase(sk, sa, sb)
+            elif v > kb:
+                # the parser hung the phrase between the quote and the verb on the quote
+                # ("“...,” Brent Bozell III, founder of ..., tells ..."): that phrase
+                s0 = kb
+                while s0 < v and toks[s0].punct:
+                    s0 += 1
+                s1 = v
+                while s1 > s0 and toks[s1 - 1].punct:
+                    s1 -= 1
+                if s1 <= s0 or s1 - s0 > 25 or toks[s0].pos in ("VERB", "AUX") \
+                        or any(toks[j].tag in P.finite for j in range(s0, s1)) or any(ka <= j < kb for j in range(s0, s1)):
+                    continue
+                sk = s0
+            else:
+                continue
+            if toks[s0].low in lex.expletives:
+                continue
+            if toks[v].lemma not in P.lemmas and v not in after and not self.human(s0, s1) and sk not in self.c.name_at \
+                    and toks[v].dep not in P.parataxis and not any(toks[c].dep in P.clause and ka <= c < kb for c in kids):
+                continue
+            sp = self.speaker_from(s0, s1, v)
+            if sp is None:
+                continue
+            ce = v + 1
+            while ce < sb and toks[ce].dep in P.particle and toks[ce].head == v:
+                ce += 1
+            cue = self.span(toks[self.cue_start(v, sa)].start, toks[ce - 1].end)
+            return (sp, cue, v, max(ce, s1))
+        return None
+
     def according_at(self, k: int) -> int:
         toks = self.toks
         for ph in self.lex.according:
@@ -1191,12 +1420,17 @@ class _Extractor:
             speechlike = (content_words >= lex.min_free_words and (
                 text[b - 1] in ".!?…,;" or not closed or content_words >= 8)
             ) or (content_words >= 2 and text[b - 1] in ".!?…" and text[a].isupper())
-            fr = self.frame_after(close_end, sb_close, next_open_same) if closed else None
+            fr = None
+            parsed = self.lex.parse is not None and self.c.has_dep
+            if parsed:
+                fr = self.frame_parse(a, b)
+            if fr is None and closed and (not parsed or text[b - 1] in ".,!?…" or content_words >= lex.min_free_words):
+                fr = self.frame_after(close_end, sb_close, next_open_same)
             if fr is not None:
                 speaker, cue, cue_tok, end_tok = fr
                 # interrupted quote: the next quote right after the frame continues it
-                if next_open_same >= 0:
-                    gap = text[toks[end_tok - 1].end:next_open_same] if end_tok - 1 < len(toks) else ""
+                if next_open_same >= 0 and end_tok - 1 < len(toks) and toks[end_tok - 1].end <= next_open_same:
+                    gap = text[toks[end_tok - 1].end:next_open_same]
                     if gap.strip() in ("", ",", ":", ".", ";", "—", "–"):
                         pending_next = (speaker, next_open_same)
             else:
@@ -1205,7 +1439,8 @@ class _Extractor:
                     speaker, cue, cue_tok = fb
                 elif pending_next is not None and pending_next[1] == o:
                     speaker, continuation = pending_next[0], True
-                elif prev_speaker is not None and (speechlike or toks[ko].sent == prev_sent) and (
+                elif prev_speaker is not None and (speechlike or toks[ko].sent == prev_sent) \
+                        and not prev_speaker.start <= o < prev_speaker.end and (
                     (not prev_closed and para == prev_para + 1 and text[o] in lex.marks)
                     or (para == prev_para and toks[ko].sent - prev_sent <= 3)
                     or (para == prev_para + 1 and toks[ko].sent - prev_sent <= 1)
@@ -1225,11 +1460,17 @@ class _Extractor:
                 starts_sentence = ko == sa or toks[ko - 1].text in (":",) or ko == self.c.sents[toks[ko].sent][0]
                 if not (looks_like_speech and starts_sentence):
                     continue
-            if cue_tok is not None:
-                self.frames.add(cue_tok)
             hearsay = self.hearsay_in(cue_tok, None, None) if cue_tok is not None else False
             q = Quote(start=a, end=b, text=text[a:b], kind="direct", speaker=speaker,
                       cue=cue, hearsay=hearsay)
+            if cue is not None and self.lex.parse is not None and self.c.has_dep and self.embedded(a, b):
+                # a quoted fragment inside a reported clause ("said he is “certain” ...",
+                # "called it “a disaster”"): the report gives the clause with the fragment;
+                # the fragment is a quote of its own only where no report covers it
+                self.deferred.append(q)
+                continue
+            if cue_tok is not None:
+                self.frames.add(cue_tok)
             self.add(q, ("direct", a, b))
             records.append((closed, para, q))
             self.covered_direct.append((a, b, speaker))
@@ -1287,6 +1528,7 @@ class _Extractor:
 
     def indirect(self) -> None:
         toks, lex = self.toks, self.lex
+        parse = lex.parse if self.c.has_dep else None
         for si, (sa, sb) in enumerate(self.c.sents):
             k = sa
             while k < sb:
@@ -1300,14 +1542,356 @@ class _Extractor:
                     self.postposed(k, sa, sb)
                     k += 1
                     continue
-                cue = self.cue_at(k, sb)
+                cue = None if parse is not None else self.cue_at(k, sb)  # with a parse: parsed_reports
                 if cue is None or k in self.frames:
                     k += 1
                     continue
                 self.reported(cue, sa, sb)
                 k = cue[1] if cue[1] > k else k + 1
-            if self.c.has_dep and lex.generic_ccomp:
+            if lex.colon_reports:
+                self.colon_report(sa, sb)
+            if parse is not None:
+                self.parsed_reports(sa, sb)
+                if parse.nouns:
+                    self.noun_reports(sa, sb)
+            elif self.c.has_dep and lex.generic_ccomp:
                 self.generic_reports(sa, sb)
+
+    def colon_phrase(self, a: int, b: int) -> bool:
+        """toks[a:b] can name a speaker before a colon: no verb, no comma, a
+        capitalised word or a description, none of the table's label words
+        ("Note:", "Read more:")."""
+        toks, lex = self.toks, self.lex
+        if any(toks[k].low in lex.colon_not for k in range(a, b)):
+            return False
+        if any(toks[k].punct and toks[k].text not in (".", "-", "’", "'", "(", ")") for k in range(a, b)):
+            return False
+        if self.c.has_pos and any(toks[k].pos in ("VERB", "AUX") for k in range(a, b)):
+            return False
+        return any(toks[k].cap or toks[k].low in lex.descriptions for k in range(a, b))
+
+    def colon_report(self, sa: int, sb: int) -> None:
+        """"Lynch: No outside influence on FBI probe", "MATTHEWS: Here's the irony
+        ...": a short name phrase and a colon at the start of a sentence; the
+        content runs to the end of the paragraph. A quotation mark after the
+        colon is a direct quote (direct_quotes)."""
+        toks, lex, text = self.toks, self.lex, self.text
+        c = next((k for k in range(sa + 1, min(sb, sa + 7)) if toks[k].text == ":"), None)
+        if c is None or c + 1 >= len(toks) or toks[c + 1].text in lex.all_marks or not self.colon_phrase(sa, c):
+            return
+        if any(qa <= toks[c].start < qb for qa, qb in self.quoted):
+            return
+        ca = toks[c + 1].start
+        cb = text.find("\n", ca)
+        if cb < 0:
+            cb = len(text)
+        ca, cb = self.strip_marks(ca, cb)
+        while cb > ca and text[cb - 1] in ".,;: ":
+            cb -= 1
+        if len(text[ca:cb].split()) < 3:
+            return
+        sp = self.speaker_from(sa, c, c)
+        if sp is None:
+            return
+        q = Quote(start=ca, end=cb, text=text[ca:cb], kind="according_to", speaker=sp,
+                  cue=self.span(toks[c].start, toks[c].end), hearsay=self.hearsay_in(c, ca, cb))
+        self.add(q, ("according_to", ca, cb, c))
+        self.used_cues.add(c)
+
+    # -- reports read from the dependency parse ([parse] in the table) ------------
+
+    def kids(self, k: int) -> list[int]:
+        ch = self.__dict__.get("_kids")
+        if ch is None:
+            ch = [[] for _ in self.toks]
+            for t in self.toks:
+                if 0 <= t.head != t.i:
+                    ch[t.head].append(t.i)
+            self._kids = ch
+        return ch[k]
+
+    def sub_tokens(self, k: int, sa: int, sb: int, skip: frozenset = frozenset()) -> list[int]:
+        """The tokens of k's subtree inside [sa, sb), without the subtrees in skip."""
+        out, stack = [k], [k]
+        while stack:
+            x = stack.pop()
+            for c in self.kids(x):
+                if sa <= c < sb and c not in skip:
+                    out.append(c)
+                    stack.append(c)
+        out.sort()
+        return out
+
+    def runs(self, idx: list[int]) -> list[tuple[int, int]]:
+        """Contiguous token runs of idx (a gap of punctuation only does not split),
+        each trimmed of punctuation and quotation marks at its ends."""
+        toks = self.toks
+        runs: list[list[int]] = []
+        for k in idx:
+            if runs and all(toks[j].punct for j in range(runs[-1][1], k)):
+                runs[-1][1] = k + 1
+            else:
+                runs.append([k, k + 1])
+        out = []
+        for a, b in runs:
+            while a < b and toks[a].punct:
+                a += 1
+            while b > a and toks[b - 1].punct and toks[b - 1].text not in (")", "]"):
+                b -= 1
+            if b > a:
+                out.append((a, b))
+        return out
+
+    def is_time(self, k: int, sa: int, sb: int) -> bool:
+        """A complement that is a time or date ("on Thursday", "last week")."""
+        P = self.lex.parse
+        for j in [k] + self.kids(k):
+            if self.toks[j].ent in P.time_entities:
+                return True
+        return False
+
+    def human(self, a: int, b: int) -> bool:
+        """The phrase toks[a:b] names or refers to a person or organisation."""
+        toks, lex = self.toks, self.lex
+        for k in range(a, b):
+            nm = self.c.name_at.get(k)
+            if nm is not None and nm.type in ("PER", "ORG"):
+                return True
+            if toks[k].low in lex.descriptions:
+                return True
+        return toks[a].low in lex.pronouns and toks[a].low not in lex.expletives
+
+    def subject_phrase(self, sk: int, sa: int, sb: int) -> tuple[int, int]:
+        """The source phrase of subject token sk: its subtree with appositions
+        ("Jeff Weaver, Sanders' campaign manager,") but without a relative or
+        participle clause on its head ("X, who ...", "X, speaking at ...")."""
+        toks, P = self.toks, self.lex.parse
+        if toks[sk].low in self.lex.relatives:
+            return sk, sk + 1
+        cut = frozenset(c for c in self.kids(sk) if toks[c].dep in P.subject_cut and c > sk
+                        and any(toks[j].text in (",", "—", "–", "(") for j in range(sk + 1, c)))
+        sub = self.sub_tokens(sk, sa, sb, skip=cut)
+        a, b = sub[0], sub[-1] + 1
+        if cut:
+            b = min(b, min(cut))
+        while b > a + 1 and toks[b - 1].punct and toks[b - 1].text not in (")",):
+            b -= 1
+        return a, b
+
+    def cue_start(self, v: int, sa: int) -> int:
+        """The cue verb with its auxiliaries and adverbs right before it ("has
+        said", "is also claiming")."""
+        P, toks = self.lex.parse, self.toks
+        c = v
+        while c - 1 >= sa and toks[c - 1].head == v and toks[c - 1].dep in P.cue_prefix:
+            c -= 1
+        return c
+
+    def parse_subject(self, v: int, sa: int, sb: int) -> tuple[str, Optional[int]]:
+        """("subject", token) / ("agent", token) / ("passive", None) / ("none", None)
+        for the cue verb v: its own subject, the agent of a passive, or the
+        subject of the verb it is coordinated with or subordinate to
+        ("... and said", "..., saying", "refused to say")."""
+        toks, P = self.toks, self.lex.parse
+        for _ in range(4):
+            kids = [c for c in self.kids(v) if sa <= c < sb]
+            for c in kids:
+                if toks[c].dep in P.subject:
+                    return ("subject", c)
+            for c in kids:
+                if toks[c].dep in P.agent:
+                    obj = [x for x in self.kids(c) if sa <= x < sb]
+                    if obj:
+                        return ("agent", obj[0])
+            t = toks[v]
+            if any(toks[c].dep in P.passive_subject for c in kids):
+                return ("passive", None)
+            if t.tag in P.participle_tags and t.dep not in P.parataxis and t.dep not in P.coordination \
+                    and not any(toks[c].dep in P.cue_parts for c in kids):
+                return ("passive", None)  # "Asked if ..., he said": the asker is not the subject
+            if t.dep in P.inherit and t.head != v and sa <= t.head < sb:
+                v = t.head
+                continue
+            if t.dep in P.modifier and t.tag in P.active_participle and t.head != v and sa <= t.head < sb:
+                return ("subject", t.head)  # "a statement saying that ...", "voters backing Trump"
+            break
+        return ("none", None)
+
+    def noun_reports(self, sa: int, sb: int) -> None:
+        """Reporting nouns with their owner: "his criticism of Y", "Clinton's
+        claim that ...", "her vow to ...": the owner is the source, the
+        that-clause, infinitive or prepositional object the content."""
+        toks, lex, text = self.toks, self.lex, self.text
+        P = lex.parse
+        for n in range(sa, sb):
+            t = toks[n]
+            if t.pos != "NOUN" or t.lemma not in P.nouns or any(qa <= t.start < qb for qa, qb in self.quoted):
+                continue
+            kids = [c for c in self.kids(n) if sa <= c < sb]
+            owner = next((c for c in kids if toks[c].dep in P.owner and c < n), None)
+            if owner is None:
+                continue
+            idx: list[int] = []
+            cue_end = n + 1
+            for c in kids:
+                if c <= n:
+                    continue
+                if toks[c].dep in P.noun_clause:
+                    idx += self.sub_tokens(c, sa, sb)
+                elif toks[c].dep in P.preposition and toks[c].low in P.noun_preps:
+                    inner = [x for x in self.kids(c) if sa <= x < sb]
+                    for x in inner:
+                        idx += self.sub_tokens(x, sa, sb)
+                    if c == cue_end and inner:
+                        cue_end = c + 1
+            idx = sorted(set(idx))
+            if not idx:
+                continue
+            frags = self.runs(idx)
+            if frags and toks[frags[0][0]].low in lex.comps and frags[0][1] - frags[0][0] > 1:
+                frags[0] = (frags[0][0] + 1, frags[0][1])
+            frags = [(a, b) for a, b in frags if any(not toks[k].punct for k in range(a, b))]
+            if not frags:
+                continue
+            a_, b_ = self.subject_phrase(owner, sa, sb)
+            while b_ > a_ + 1 and toks[b_ - 1].low in ("’s", "'s", "’", "'"):
+                b_ -= 1
+            sp = self.speaker_from(a_, b_, n)
+            if sp is None:
+                continue
+            ca, cb = toks[frags[0][0]].start, toks[frags[-1][1] - 1].end
+            if any(o.start <= t.start < o.end for o, _ in self.out):
+                continue  # inside a report already ("said that his criticism of ...")
+            cue_span = self.span(t.start, toks[cue_end - 1].end)
+            for a, b in frags:
+                fa, fb = self.strip_marks(toks[a].start, toks[b - 1].end)
+                if fb > fa:
+                    q = Quote(start=fa, end=fb, text=text[fa:fb], kind="indirect", speaker=sp.model_copy(),
+                              cue=cue_span, hearsay=self.hearsay_in(n, ca, cb))
+                    self.add(q, ("indirect", fa, fb, n))
+
+    def parsed_reports(self, sa: int, sb: int) -> None:
+        """Cue verbs with their subject and complement, from the parse:
+        "X said (that) ...", "..., X said", "X, who said ...", "X told reporters
+        that ...", "X called for ...", "X criticized Y for ...", "X refused to
+        ..."; the content is the clausal complement, else the verb's
+        complements after it (object, infinitive, prepositional object)."""
+        toks, lex, text = self.toks, self.lex, self.text
+        P = lex.parse
+        for v in range(sa, sb):
+            t = toks[v]
+            if t.pos != "VERB" or v in self.frames or v in self.used_cues:
+                continue
+            if any(qa <= t.start < qb for qa, qb in self.quoted):
+                continue  # inside a quotation: the quote records it ("“I think ...,” she said")
+            weak = P.lemmas.get(t.lemma)
+            kids = [c for c in self.kids(v) if sa <= c < sb]
+            generic = False
+            phrasal = None
+            if t.lemma in P.phrasal:
+                phrasal = next((c for c in kids if c > v and toks[c].low in P.phrasal[t.lemma]
+                                and (toks[c].dep in P.preposition or toks[c].dep in P.particle)
+                                and all(toks[j].dep in P.particle for j in range(v + 1, c))), None)
+            if weak is None:
+                if phrasal is not None:
+                    weak = False
+                elif not lex.generic_ccomp or t.low in lex.not_cues or t.lemma in lex.not_cues:
+                    continue
+                else:
+                    generic = True
+            if any(toks[c].dep in P.negation or toks[c].low in lex.negations for c in kids):
+                continue  # "did not say that"
+            cue_end = v + 1
+            while cue_end < sb and toks[cue_end].dep in P.particle and toks[cue_end].head == v:
+                cue_end += 1  # "point out"
+            clause = [c for c in kids if toks[c].dep in P.clause]
+            idx: list[int] = []
+            if clause:
+                for c in clause:
+                    sub = self.sub_tokens(c, sa, sb)
+                    # "said during a news conference that ...": the clause starts at its marker
+                    mark = next((m for m in self.kids(c) if toks[m].dep in P.marker and toks[m].low in lex.comps), None)
+                    if mark is not None and mark > v:
+                        sub = [k for k in sub if k >= mark]
+                    idx += sub
+            elif generic or t.lemma in P.clause_only:
+                continue
+            elif (t.dep in P.parataxis or t.dep in P.as_clause and any(
+                    toks[c].dep in P.marker and toks[c].low in P.as_words for c in kids)) \
+                    and sa <= t.head < sb and any(toks[c].dep in P.subject for c in kids):
+                # "The economy, he said, is strong", "As X reported, ...": the clause around the frame
+                idx = self.sub_tokens(t.head, sa, sb, skip=frozenset([v]))
+            else:
+                preps = P.content_preps | P.phrasal.get(t.lemma, frozenset())
+                comps = [c for c in kids if c >= cue_end and toks[c].dep in P.complement and not self.is_time(c, sa, sb)
+                         and (toks[c].dep not in P.preposition or toks[c].low in preps)]
+                if not comps:
+                    continue
+                first = min(comps)
+                if first == cue_end and toks[first].dep in P.preposition:
+                    # "talk about X", "call for X": the preposition belongs to the cue
+                    inner = [c for c in self.kids(first) if sa <= c < sb]
+                    if not inner:
+                        continue
+                    cue_end = first + 1
+                    for c in inner:
+                        idx += self.sub_tokens(c, sa, sb)
+                    comps = comps[1:]
+                for c in comps:
+                    idx += self.sub_tokens(c, sa, sb)
+            idx = sorted(set(idx))
+            if not idx:
+                continue
+            frags = self.runs(idx)
+            if frags:
+                # not content: the complementiser, a coordinator, a time right after the
+                # cue ("said Tuesday his actions ...")
+                a0, b0 = frags[0]
+                while a0 < b0 - 1 and (toks[a0].low in lex.comps or toks[a0].low in lex.coordinators
+                                       or a0 < v + 4 and a0 > v and toks[a0].ent in P.time_entities):
+                    a0 += 1
+                while a0 < b0 and toks[a0].punct:
+                    a0 += 1
+                frags[0] = (a0, b0)
+            frags = [(a, b) for a, b in frags if b > a and any(not toks[k].punct for k in range(a, b))
+                     and not (b - a == 1 and toks[a].low in lex.coordinators)]
+            if not frags:
+                continue
+            n_words = sum(1 for a, b in frags for k in range(a, b) if not toks[k].punct)
+            if clause and n_words < 2:
+                continue
+            # the speaker
+            role, sk = self.parse_subject(v, sa, sb)
+            sp = None
+            if role in ("subject", "agent"):
+                a_, b_ = self.subject_phrase(sk, sa, sb)
+                if (weak or generic) and not self.human(a_, b_) and not (sk in self.c.name_at):
+                    continue
+                if toks[a_].low in lex.expletives:
+                    continue
+                if b_ - a_ == 1 and toks[a_].low in lex.pronouns and any(
+                        o.start <= t.start < o.end for o, _ in self.out if o.kind != "direct"):
+                    continue  # "Trump said he thinks that ...": the outer report says it
+                sp = self.speaker_from(a_, b_, v)
+                if sp is None:
+                    continue
+            elif role == "passive" and t.lemma in P.speakerless:
+                pass  # "Asked whether ...", "It was reported that ...": no speaker
+            else:
+                continue
+            ca, cb = toks[frags[0][0]].start, toks[frags[-1][1] - 1].end
+            if any(ca <= da and db <= cb and (db - da) >= 0.5 * (cb - ca) for da, db, _ in self.covered_direct):
+                continue
+            cue_span = self.span(toks[self.cue_start(v, sa)].start, toks[cue_end - 1].end)
+            hearsay = self.hearsay_in(v, ca, cb)
+            for a, b in frags:
+                fa, fb = self.strip_marks(toks[a].start, toks[b - 1].end)
+                if fb <= fa:
+                    continue
+                q = Quote(start=fa, end=fb, text=text[fa:fb], kind="indirect",
+                          speaker=sp.model_copy() if sp is not None else None, cue=cue_span, hearsay=hearsay)
+                self.add(q, ("indirect", fa, fb, v))
+            self.used_cues.add(v)
 
     def generic_reports(self, sa: int, sb: int) -> None:
         """With a parse: any verb outside the table whose subject is a person,
@@ -1465,8 +2049,52 @@ class _Extractor:
         toks = self.toks
         return b_ < sb - 1 and toks[b_].low in ("en", "and") and toks[b_ + 1].low in self.lex.comps
 
+    def according_parse(self, k: int, n_acc: int, sa: int, sb: int) -> bool:
+        """"According to X, ...", "..., according to X" with a parse: the source is
+        the whole object of "to" ("early results of exit polls conducted for the
+        AP"), the content the clause the phrase hangs on, without it."""
+        toks, text, lex = self.toks, self.text, self.lex
+        last = k + n_acc - 1
+        obj = [c for c in self.kids(last) if sa <= c < sb and c > last]
+        h = toks[k].head
+        if not obj or h == k or not (sa <= h < sb):
+            return False
+        src = self.sub_tokens(obj[0], sa, sb)
+        a, b = src[0], src[-1] + 1
+        while b > a + 1 and toks[b - 1].punct and toks[b - 1].text != ")":
+            b -= 1
+        non_agent = any(toks[j].low in lex.non_agents for j in range(a, b))
+        sp = self.speaker_from(a, b, k)
+        if sp is None and (non_agent or b - a > 1):
+            s0, s1 = toks[a].start, toks[b - 1].end
+            sp = Speaker(start=s0, end=s1, text=text[s0:s1], name=text[s0:s1])
+        if sp is None:
+            return False
+        idx = self.sub_tokens(h, sa, sb, skip=frozenset([k]))
+        idx = [j for j in idx if not (k <= j < b)]
+        frags = self.runs(idx)
+        if frags and toks[frags[0][0]].low in lex.coordinators:
+            frags[0] = (frags[0][0] + 1, frags[0][1])
+        frags = [(x, y) for x, y in frags if y > x and any(not toks[j].punct for j in range(x, y))]
+        if not frags or sum(y - x for x, y in frags) < 2:
+            return False
+        ca, cb = toks[frags[0][0]].start, toks[frags[-1][1] - 1].end
+        if any(ca <= da and db <= cb and (db - da) >= 0.5 * (cb - ca) for da, db, _ in self.covered_direct):
+            return True
+        cue = self.span(toks[k].start, toks[last].end)
+        hearsay = self.hearsay_in(k, ca, cb)
+        for x, y in frags:
+            fa, fb = self.strip_marks(toks[x].start, toks[y - 1].end)
+            if fb > fa:
+                q = Quote(start=fa, end=fb, text=text[fa:fb], kind="according_to", speaker=sp.model_copy(),
+                          cue=cue, hearsay=hearsay)
+                self.add(q, ("according_to", fa, fb, k))
+        return True
+
     def according_to(self, k: int, n_acc: int, sa: int, sb: int) -> None:
         toks, text = self.toks, self.text
+        if self.lex.parse is not None and self.c.has_dep and self.according_parse(k, n_acc, sa, sb):
+            return
         a, b = self.np_right(k + n_acc, sb)
         if b <= a:
             return
@@ -1657,6 +2285,10 @@ class _Extractor:
     def run(self) -> None:
         self.direct_quotes()
         self.indirect()
+        for q in self.deferred:
+            if not any(o.start < q.end and q.start < o.end for o, _ in self.out):
+                self.add(q, ("direct", q.start, q.end))
+                self.covered_direct.append((q.start, q.end, q.speaker))
         self.reresolve_pronouns()
         if self.lex.emit_hearsay:
             self.unattributed_hearsay()
