@@ -9,9 +9,11 @@ Scores: MUC, B³, CEAF-e and their mean, the CoNLL F1, within documents
 (summed over documents) and across documents (all named mentions of the
 corpus, gold = the annotated instance ids). Baseline: exact string match.
 
-Speed: linking time per document into a store holding 100,000 entities.
+Speed: linking time per document into a store holding 100,000 entities, on
+SQLite and (where one answers) PostgreSQL, one document per transaction and
+64 per transaction.
 
-    python bench/entities.py [--entities 100000]
+    python bench/entities.py [--entities 100000] [--only quality|speed] [--pg URL|""]
 """
 
 from __future__ import annotations
@@ -178,63 +180,185 @@ def quality() -> None:
     print(table(rows, ("setting", "MUC F1", "B3 F1", "CEAFe F1", "CoNLL P", "CoNLL R", "CoNLL F1 (target >= 0.75)")))
 
 
-def speed(n_entities: int) -> None:
-    """Link 200 documents of 10 entities each into a store that already holds n_entities."""
+def _person_doc(doc_id: str, names: list[str]) -> Article:
+    """A document naming these people, one mention each, clustered."""
+    text = " en ".join(names) + "."
+    a = Article.new(text, id=doc_id, language="nl", published="2022-09-15")
+    pos, ms = 0, []
+    for n in names:
+        ms.append(Mention(start=pos, end=pos + len(n), text=n, type="PER"))
+        pos += len(n) + 4
+    a.mentions = ms
+    a.entities = cluster(a)
+    return a
+
+
+class StoreMeter:
+    """SQL statements sent through a store, and the time (wall clock and this
+    process's CPU) spent in the store's linking functions. The machine may be
+    shared: CPU time is the steadier figure for SQLite, which runs in-process;
+    for PostgreSQL the server's work shows in the wall clock only."""
+
+    def __init__(self, store: Store):
+        from sqlalchemy import event
+
+        from kroniek.store import linking
+
+        self.statements, self.link_wall, self.link_cpu = 0, 0.0, 0.0
+        self._engine = store.engine
+        event.listen(self._engine, "before_cursor_execute", self._count)
+        self._restore = []
+        names = ("link_documents", "count_entities")
+        if not hasattr(linking, "link_documents"):  # the per-document linking of earlier versions
+            names = ("link_document", "count_document")
+        for name in names:
+            fn = getattr(linking, name)
+            setattr(linking, name, self._timed(fn))
+            self._restore.append((linking, name, fn))
+
+    def _count(self, *args, **kwargs) -> None:
+        self.statements += 1
+
+    def _timed(self, fn):
+        def wrapper(*args, **kwargs):
+            t0, c0 = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.link_wall += time.perf_counter() - t0
+                self.link_cpu += time.process_time() - c0
+        return wrapper
+
+    def reset(self) -> None:
+        self.statements, self.link_wall, self.link_cpu = 0, 0.0, 0.0
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self._engine, "before_cursor_execute", self._count)
+        for module, name, fn in self._restore:
+            setattr(module, name, fn)
+
+
+def timed(fn) -> tuple[float, float]:
+    """Wall clock and CPU seconds of fn()."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def pg_schema_url(base: str):
+    """A URL for a fresh schema on the PostgreSQL at ``base`` and a function
+    that drops it; (None, None) where no server answers."""
+    import uuid
+
+    try:
+        import psycopg
+
+        schema = f"kroniek_bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(base, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except Exception as e:  # no server, no database, no driver
+        print(f"PostgreSQL at {base} not available ({type(e).__name__}); SQLite only")
+        return None, None
+
+    def drop() -> None:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}", drop
+
+
+def speed(n_entities: int, pg: str | None) -> None:
+    """Link documents of 10 person entities each into a store that already
+    holds n_entities global entities, one document per transaction (as the
+    API writes) and 64 per transaction (as ingest writes). Each document names
+    "Jan NaamX" (a stored person) or "Piet NaamX" (a new person whose surname
+    is stored) for random stored surnames X."""
+    import random
+
+    from sqlalchemy import func, select
+
+    from kroniek.store import schema as S
+
+    engines = [("SQLite", None)]
+    if pg:
+        engines.append(("PostgreSQL", pg))
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(str(Path(tmp) / "speed.db"))
-        surnames = [f"Naam{i}" for i in range(n_entities)]
+        for label, base in engines:
+            drop = None
+            if base is None:
+                url = str(Path(tmp) / "speed.db")
+            else:
+                url, drop = pg_schema_url(base)
+                if url is None:
+                    continue
+            try:
+                store = Store(url)
+                surnames = [f"Naam{i}" for i in range(n_entities)]
 
-        def doc(i: int, names: list[str]) -> Article:
-            text = " en ".join(names) + "."
-            a = Article.new(text, id=f"d{i}", language="nl")
-            pos, ms = 0, []
-            for n in names:
-                ms.append(Mention(start=pos, end=pos + len(n), text=n, type="PER"))
-                pos += len(n) + 4
-            a.mentions = ms
-            a.entities = cluster(a)
-            return a
-
-        batch = []
-        for i in range(0, n_entities, 10):
-            batch.append(doc(i, [f"Jan {s}" for s in surnames[i:i + 10]]))
-            if len(batch) == 500:
-                store.put_many(batch)
-                batch = []
-        store.put_many(batch)
-        with store.engine.connect() as c:
-            from kroniek.store import schema as S
-            from sqlalchemy import func, select
-            n_global = c.execute(select(func.count()).select_from(S.global_entities)).scalar()
-        import random
-        rnd = random.Random(3)
-        probe = [doc(10_000_000 + i, [f"{rnd.choice(['Jan', 'Piet'])} {rnd.choice(surnames)}" for _ in range(10)])
-                 for i in range(200)]
-        # The same documents without their entities: the difference is the linking.
-        bare = [p.model_copy(deep=True) for p in probe]
-        for b in bare:
-            b.id = "x" + b.id
-            b.entities, b.mentions = [], []
-        t0 = time.perf_counter()
-        for b in bare:
-            store.put(b)
-        t_bare = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        for p in probe:
-            store.put(p)
-        t_link = time.perf_counter() - t0
-    per_doc = 1000 * (t_link - t_bare) / len(probe)
-    print(f"\nLinking speed: {n_global:,} global entities stored; 200 documents of 10 person entities each")
-    print(table([("store only", f"{1000 * t_bare / len(probe):.2f}"), ("store + link", f"{1000 * t_link / len(probe):.2f}"),
-                 ("linking alone", f"{per_doc:.2f}")], ("step", "ms per document (target <= 1 ms for linking)")))
+                def fill() -> None:
+                    batch = []
+                    for i in range(0, n_entities, 10):
+                        batch.append(_person_doc(f"d{i}", [f"Jan {s}" for s in surnames[i:i + 10]]))
+                        if len(batch) == 500:
+                            store.put_many(batch)
+                            batch = []
+                    if batch:
+                        store.put_many(batch)
+                t_fill, _ = timed(fill)
+                with store.engine.connect() as c:
+                    n_global = c.execute(select(func.count()).select_from(S.global_entities)).scalar()
+                print(f"{label}: filled with {n_global:,} global entities ({n_entities // 10:,} documents) "
+                      f"in {t_fill:.0f} s", flush=True)
+                for mode, size, seed in (("1 document per put", 1, 3), ("64 documents per put_many", 64, 4)):
+                    rnd = random.Random(seed)
+                    probe = [_person_doc(f"p{seed}-{i}", [f"{rnd.choice(['Jan', 'Piet'])} {rnd.choice(surnames)}"
+                                                           for _ in range(10)]) for i in range(320)]
+                    # The same documents without their entities: the difference is the linking.
+                    bare = [p.model_copy(deep=True) for p in probe]
+                    for b in bare:
+                        b.id = "x" + b.id
+                        b.entities, b.mentions = [], []
+                    meter = StoreMeter(store)
+                    try:
+                        w_bare, c_bare = timed(lambda: [store.put_many(bare[i:i + size])
+                                                        for i in range(0, len(bare), size)])
+                        n_bare = meter.statements
+                        meter.reset()
+                        w_link, c_link = timed(lambda: [store.put_many(probe[i:i + size])
+                                                        for i in range(0, len(probe), size)])
+                    finally:
+                        meter.close()
+                    n = len(probe)
+                    ms = lambda wall, cpu: f"{1000 * wall / n:.2f}" + (f" ({1000 * cpu / n:.2f})" if base is None else "")  # noqa: E731
+                    rows.append((label, mode, ms(w_bare, c_bare), ms(w_link, c_link),
+                                 ms(w_link - w_bare, c_link - c_bare), ms(meter.link_wall, meter.link_cpu),
+                                 f"{n_bare / n:.1f} / {meter.statements / n:.1f}"))
+                store.close()
+            finally:
+                if drop:
+                    drop()
+    print(f"\nLinking speed at {n_entities:,} stored entities: 320 documents of 10 person mentions and "
+          "10 entities each; ms per document, wall clock (CPU of this process, SQLite only)")
+    print(table(rows, ("store", "writes", "store, no entities", "store + entities",
+                       "difference", "linking alone (target <= 1)", "statements/doc bare / linked")))
+    print("difference: the entity and mention rows, linking and counts; linking alone: the time inside "
+          "the store's linking functions (link_documents, count_entities)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--entities", type=int, default=100_000)
+    ap.add_argument("--only", choices=["quality", "speed"], help="run one part")
+    ap.add_argument("--pg", default="postgresql://127.0.0.1:5432/test",
+                    help="PostgreSQL for the speed part too (empty: SQLite only)")
     args = ap.parse_args()
-    quality()
-    speed(args.entities)
+    if args.only != "speed":
+        quality()
+    if args.only != "quality":
+        speed(args.entities, args.pg or None)
 
 
 if __name__ == "__main__":

@@ -233,7 +233,7 @@ def test_search_filters_snippets_and_escaping(app_client):
     r = c.get("/api/search", params={"q": "ministerie alert"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
     body = r.json()
-    assert [h["id"] for h in body["items"]] == ["hand-3<x>"]
+    assert [h["id"] for h in body["items"]] == ["hand-3<x>"] and body["total"] == 1 and body["total_exact"] is True
     parts = body["items"][0]["snippet"]
     assert all(set(p) == {"text", "hit"} and isinstance(p["text"], str) for p in parts)
     assert [p["text"].lower() for p in parts if p["hit"]] == ["ministerie", "alert"]
@@ -257,16 +257,19 @@ def test_pagination_walks_everything(app_client):
     r = post(c, records)
     assert r.status_code == 200, r.text
     assert [x["status"] for x in r.json()["results"]] == ["stored"] * 25
-    seen = []
+    seen, seen_ranked = [], []
     offset = 0
     while True:
         page = c.get("/api/search", params={"q": "Rotterdam", "limit": 7, "offset": offset, "sort": "oldest"}).json()
         assert page["total"] == 25 and page["limit"] == 7 and page["offset"] == offset
         seen += [h["id"] for h in page["items"]]
+        ranked = c.get("/api/search", params={"q": "Rotterdam", "limit": 7, "offset": offset}).json()
+        seen_ranked += [h["id"] for h in ranked["items"]]
         offset += 7
         if offset >= page["total"]:
             break
     assert sorted(seen) == sorted(x["id"] for x in records) and len(seen) == 25
+    assert sorted(seen_ranked) == sorted(seen)
     docs = [d["id"] for o in range(0, 28, 10)
             for d in c.get("/api/documents", params={"source": "bulk", "limit": 10, "offset": o}).json()["items"]]
     assert sorted(docs) == sorted(x["id"] for x in records)

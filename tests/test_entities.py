@@ -167,3 +167,124 @@ def test_merges_inside_one_document_leave_no_dangling_keys(tmp_path):
         keys = c.execute(select(S.entity_keys.c.global_id)).scalars().all()
         linked = c.execute(select(S.entities.c.global_id)).scalars().all()
     assert set(keys) <= known and set(linked) <= known
+
+
+def _snapshot(store: Store) -> tuple:
+    """Everything linking writes, by names rather than ids where ids may differ."""
+    from sqlalchemy import select
+
+    from kroniek.store import schema as S
+
+    with store.engine.connect() as c:
+        g = {r.id: r for r in c.execute(select(S.global_entities))}
+        globals_ = sorted((r.name, r.type, r.surname_only, r.n_docs, r.n_mentions, r.first_seen, r.last_seen)
+                          for r in g.values())
+        aliases = sorted((g[r.global_id].name, r.alias, r.key) for r in c.execute(select(S.entity_aliases)))
+        keys = sorted((r.key, g[r.global_id].name) for r in c.execute(select(S.entity_keys)))
+        surnames = sorted((r.surname, g[r.global_id].name) for r in c.execute(select(S.entity_surnames)))
+        e = S.entities
+        links = sorted((d, name, reason, g[gid].name) for d, name, reason, gid in c.execute(
+            select(S.documents.c.id, e.c.name, e.c.link_reason, e.c.global_id)
+            .join(S.documents, S.documents.c.pk == e.c.doc_pk)))
+    return globals_, aliases, keys, surnames, links, frozenset(store.entity_groups())
+
+
+def _kept_counts_match_recount(store: Store) -> None:
+    from sqlalchemy import func, select
+
+    from kroniek.store import schema as S
+
+    e = S.entities
+    with store.engine.connect() as c:
+        kept = {r.id: (r.n_docs, r.n_mentions) for r in c.execute(select(S.global_entities))}
+        actual = {gid: (docs, ments) for gid, docs, ments in c.execute(
+            select(e.c.global_id, func.count(func.distinct(e.c.doc_pk)), func.sum(e.c.n_mentions))
+            .group_by(e.c.global_id))}
+    assert kept == {gid: actual.get(gid, (0, 0)) for gid in kept}
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2, 3, 4), (4, 3, 2, 1, 0), (2, 4, 0, 3, 1)])
+def test_batches_link_exactly_as_one_by_one(tmp_path, order):
+    """put_many links a batch in one pass; the result is the one of storing
+    the same documents one at a time, in the same order."""
+    docs = [corpus()[i] for i in order]
+    one = Store(str(tmp_path / "one.db"))
+    for d in docs:
+        one.put(d.model_copy(deep=True))
+    expected = _snapshot(one)
+    for split in (len(docs), 2):
+        many = Store(str(tmp_path / f"many{split}.db"))
+        for i in range(0, len(docs), split):
+            many.put_many([d.model_copy(deep=True) for d in docs[i:i + split]])
+        assert _snapshot(many) == expected
+        _kept_counts_match_recount(many)
+
+
+def test_batch_with_replacements_and_repeats_keeps_counts(store_url):
+    store = Store(store_url)
+    docs = corpus()
+    assert store.put_many([d.model_copy(deep=True) for d in docs]) == ["stored"] * len(docs)
+    changed = article("Poetin en Zelensky spraken in Charkiv.", "nl",
+                      {"Poetin": "PER", "Zelensky": "PER", "Charkiv": "LOC"}, "nl-1",
+                      places=[("Charkiv", "Kharkiv", KHARKIV)])
+    again = article("Vladimir Putin sprak opnieuw.", "nl", {"Vladimir Putin": "PER"}, "nl-9")
+    statuses = store.put_many([docs[1].model_copy(deep=True), changed, again, again.model_copy(deep=True),
+                               docs[0].model_copy(deep=True)])
+    assert statuses == ["unchanged", "replaced", "stored", "unchanged", "replaced"]
+    _kept_counts_match_recount(store)
+    (putin,) = store.find_entities("Putin")
+    assert {d["id"] for d in store.entity(putin)["documents"]} == {"nl-1", "en-1", "en-2", "nl-9"}
+    assert store.delete("en-2")
+    _kept_counts_match_recount(store)
+
+
+def _random_corpus(seed: int, n: int) -> list[Article]:
+    """Documents naming people by full name or surname alone, with shared
+    surnames and spelling variants, so that linking merges often."""
+    import random
+
+    from kroniek.document import Entity
+
+    rnd = random.Random(seed)
+    people = ["Vladimir Poetin", "Vladimir Putin", "Jan de Vries", "Piet de Vries", "Mark Rutte",
+              "Volodymyr Zelensky", "Olena Zelenska", "Sergej Sjojgoe", "Sergei Shoigu", "Anna Smit"]
+    lone = ["Poetin", "Putin", "De Vries", "Rutte", "Zelensky", "Zelenskij", "Sjojgoe", "Smit"]
+    orgs = [("Institute for the Study of War", "ISW"), ("Noord-Atlantische Verdragsorganisatie", "NAVO")]
+    docs = []
+    for i in range(n):
+        ents = []
+        for j, name in enumerate(rnd.sample(people, rnd.randint(0, 3))):
+            surname = name.split()[-1]
+            ents.append(Entity(id=f"p{j}", name=name, type="PER",
+                               aliases=[name, surname] if rnd.random() < 0.5 else [name]))
+        for j, name in enumerate(rnd.sample(lone, rnd.randint(0, 2))):
+            ents.append(Entity(id=f"s{j}", name=name, type="PER", aliases=[name]))
+        for j, (full, short) in enumerate(rnd.sample(orgs, rnd.randint(0, 1))):
+            ents.append(Entity(id=f"o{j}", name=full, type="ORG",
+                               aliases=[full, short] if rnd.random() < 0.5 else [rnd.choice([full, short])]))
+        a = Article.new(f"Bericht {i}.", id=f"r{i}", language=rnd.choice(["nl", "en"]),
+                        published=f"2022-{1 + i % 12:02d}-{1 + i % 27:02d}")
+        a.entities = ents
+        docs.append(a)
+    return docs
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_random_batches_link_exactly_as_one_by_one(tmp_path, seed):
+    docs = _random_corpus(seed, 40)
+    one = Store(str(tmp_path / "one.db"))
+    for d in docs:
+        one.put(d.model_copy(deep=True))
+    expected = _snapshot(one)
+    with one.engine.connect() as c:
+        from sqlalchemy import func, select
+
+        from kroniek.store import schema as S
+
+        assert c.execute(select(func.count()).select_from(S.entity_log)).scalar() > 0  # merges happened
+    for size in (5, 13):
+        many = Store(str(tmp_path / f"many{size}.db"))
+        for i in range(0, len(docs), size):
+            many.put_many([d.model_copy(deep=True) for d in docs[i:i + size]])
+        assert _snapshot(many) == expected
+        _kept_counts_match_recount(many)

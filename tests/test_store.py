@@ -71,6 +71,50 @@ def test_search_filters_snippets_and_order(store_url):
     assert total == 3 and len(page1) == 2 and len(page2) == 1
 
 
+def test_rank_window_pages_every_match_and_honours_filters(store_url, monkeypatch):
+    import kroniek.store as store_mod
+
+    monkeypatch.setattr(store_mod, "RANK_WINDOW", 3)
+    s = Store(store_url)
+    s.put_many([Article.new(f"Bericht {i} over Charkiv" + " en Charkiv" * (i % 3), id=f"d{i}",
+                            published=f"202{i % 2}-05-01", language="nl", source="nos") for i in range(8)])
+    seen = []
+    for offset in range(0, 10, 3):
+        hits, total = s.search("Charkiv", limit=3, offset=offset)
+        assert total == 8
+        seen += [h.id for h in hits]
+    # every match once; the 3 most recently stored are ranked first, the rest follow newest first
+    assert sorted(seen) == sorted(f"d{i}" for i in range(8)) and len(seen) == 8
+    assert set(seen[:3]) == {"d5", "d6", "d7"} and seen[3:] == ["d4", "d3", "d2", "d1", "d0"]
+    # the window is taken among the matches that pass the filters
+    hits, total = s.search("Charkiv", date_from="2020", date_to="2020", limit=10)
+    assert total == 4 and {h.id for h in hits} == {"d0", "d2", "d4", "d6"}
+
+
+def test_many_matches_page_by_date_and_count(store_url, monkeypatch):
+    import kroniek.store as store_mod
+
+    monkeypatch.setattr(store_mod, "RANK_WINDOW", 4)
+    s = Store(store_url)
+    day = {f"n{i:02d}": f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(60)}
+    s.put_many([Article.new(f"Bericht {d} over Charkiv.", id=d, published=p, language="nl") for d, p in day.items()]
+               + [Article.new("Charkiv zonder datum.", id="undated", language="nl")])
+    newest = [h.id for offset in range(0, 61, 7) for h in s.search("Charkiv", sort="newest", limit=7, offset=offset)[0]]
+    want = sorted(day, key=lambda d: (day[d], d), reverse=True) + ["undated"]
+    assert newest == want
+    oldest = [h.id for h in s.search("Charkiv", sort="oldest", limit=61)[0]]
+    assert oldest == want[-2::-1] + ["undated"]
+    hits, total = s.search("Charkiv", limit=3)
+    assert len(hits) == 3 and total == 61 and total.exact and str(total) == "61"
+    if s.dialect == "postgresql":  # in a large store, counted from the share of the store read
+        import kroniek.store.queries as QY
+
+        monkeypatch.setattr(QY, "SMALL_REST", 10)
+        hits, total = s.search("Charkiv", limit=3)
+        assert len(hits) == 3 and not total.exact and 30 <= total <= 200 and str(total) == f"about {int(total)}"
+        assert [h.id for h in s.search("Charkiv", sort="newest", limit=61)[0]] == want
+
+
 @pytest.mark.parametrize("query", ['"', "NEAR(", "a AND", "*", "'; DROP TABLE documents; --", "x:y", "(((", "OR"])
 def test_hostile_queries_are_harmless(store_url, query):
     s = Store(store_url)

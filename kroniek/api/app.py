@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from .. import __version__
 from ..document import Article, MentionType, normalise_published
-from ..store import Store
+from ..store import RANK_WINDOW, Store
 from ..store import queries as QY
 
 MAX_PAGE = 200          # largest page of list results
@@ -125,6 +125,9 @@ class DocumentPage(Page):
 
 
 class SearchPage(Page):
+    total_exact: bool = Field(True, description="false when total is an estimate: on PostgreSQL a query with "
+                                                "many matches is counted from the share of the store read for "
+                                                "the page")
     items: list[SearchHit]
     facets: dict[str, list[FacetValue]]
 
@@ -395,7 +398,10 @@ def api_router(store: Store, mode: str) -> APIRouter:
                     results[i] = {"id": a.id, "status": by_id[a.id]}
         return {"results": [x for x in results if x is not None], "failed": failed}
 
-    @r.get("/search", response_model=SearchPage, tags=["search"])
+    @r.get("/search", response_model=SearchPage, tags=["search"], description=(
+        "Full-text search with highlighted snippets (as plain-text parts) and facets. "
+        f"`sort=rank` ranks the {RANK_WINDOW:,} most recently stored matches by relevance; the older "
+        "matches follow, newest stored first, so every match can be paged to. `total` counts every match."))
     def search(sel: SelectionParams = Depends(), page=Depends(page_params), c=Depends(conn),
                sort: Literal["rank", "newest", "oldest"] = "rank",
                facets: bool = Query(False, description="Also count the matches per language, source and month")):
@@ -403,7 +409,8 @@ def api_router(store: Store, mode: str) -> APIRouter:
         limit, offset = page
         items, total = QY.search(c, dialect, sel.selection, limit=limit, offset=offset, sort=sort)
         f = QY.facets(c, dialect, sel.selection) if facets and sel.selection.q else {}
-        return {"total": total, "limit": limit, "offset": offset, "items": items, "facets": f}
+        return {"total": total, "total_exact": getattr(total, "exact", True), "limit": limit, "offset": offset,
+                "items": items, "facets": f}
 
     @r.get("/entities", response_model=EntityPage, tags=["entities"])
     def list_entities(sel: SelectionParams = Depends(), page=Depends(page_params), c=Depends(conn),

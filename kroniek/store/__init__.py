@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from json.encoder import encode_basestring
+from operator import attrgetter
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional
 
-from sqlalchemy import create_engine, delete, event, func, insert, select, text
+from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from ..document import (
@@ -36,6 +38,10 @@ from . import schema as S
 DEFAULT_DB = "kroniek.db"
 
 STORED, UNCHANGED, REPLACED = "stored", "unchanged", "replaced"
+
+# PostgreSQL planner statistics are refreshed after this many documents
+# written, then after each doubling (see Store._analyse).
+ANALYSE_AFTER = 500
 
 
 def default_url() -> str:
@@ -62,11 +68,34 @@ class SearchHit:
     score: float
 
 
+class Total(int):
+    """A number of matches; ``exact`` is False when it is an estimate (PostgreSQL, for
+    queries with many matches: see kroniek.store.queries.match_page). Printed, an
+    estimate reads "about N"."""
+
+    exact: bool
+
+    def __new__(cls, n: int, exact: bool = True) -> "Total":
+        obj = super().__new__(cls, n)
+        obj.exact = exact
+        return obj
+
+    def __str__(self) -> str:
+        return str(int(self)) if self.exact else f"about {int(self)}"
+
+    def __format__(self, spec: str) -> str:
+        return str(self) if not spec else format(int(self), spec)
+
+    def __repr__(self) -> str:
+        return f"Total({int(self)}, exact={self.exact})"
+
+
 # Marks around matched words in snippets; callers turn them into markup after escaping.
 HL_START, HL_END = "\x02", "\x03"
 
-# Search by rank ranks the most recently stored matches (see _search_sqlite).
-RANK_WINDOW = 5000
+# Search by rank ranks the RANK_WINDOW most recently stored matches by relevance;
+# older matches follow, newest first (see kroniek.store.queries.match_page).
+RANK_WINDOW = 1000
 
 
 def fts5_query(query: str) -> str:
@@ -99,6 +128,9 @@ class Store:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._ensure_schema()
+        # Documents written since this Store last refreshed PostgreSQL's
+        # planner statistics, and how many it had written before then.
+        self._unanalysed, self._analysed = 0, 0
 
     # --- schema ---------------------------------------------------------
 
@@ -145,43 +177,101 @@ class Store:
         return self.put_many([article], analysis)[0]
 
     def put_many(self, articles: list[Article], analysis: str | None = None) -> list[str]:
-        """Store a batch in one transaction; returns stored/unchanged/replaced per article."""
-        results = []
+        """Store a batch in one transaction; returns stored/unchanged/replaced per article.
+
+        The batch is written a table at a time: one lookup of the ids, one
+        insert of the new documents, one linking pass, one insert per layer
+        and one update of the entity counts, whatever the batch size. An id
+        that occurs twice in a batch is handled as if stored one after the
+        other."""
+        results: list[str] = []
         with self.engine.begin() as conn:
+            part: list[Article] = []
+            ids: set[str] = set()
             for a in articles:
-                results.append(self._put(conn, a, analysis))
+                if a.id in ids:
+                    results += self._put_part(conn, part, analysis)
+                    part, ids = [], set()
+                part.append(a)
+                ids.add(a.id)
+            results += self._put_part(conn, part, analysis)
+        if self.dialect == "postgresql":
+            self._unanalysed += sum(r != UNCHANGED for r in results)
+            if self._unanalysed >= max(ANALYSE_AFTER, self._analysed):
+                self._analyse()
         return results
 
-    def _put(self, conn: Connection, a: Article, analysis: str | None) -> str:
+    def _analyse(self) -> None:
+        """Refresh PostgreSQL's statistics of the tables the write path reads.
+        Without them (a new store, autovacuum off or behind) the planner
+        takes the linking lookups (``key IN (...)``) for large fractions of
+        small tables and scans them whole: 5 ms a lookup at 10,000 entities,
+        growing with the store. Run after the first ANALYSE_AFTER documents
+        and then each time the documents written have doubled."""
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE documents, entities, global_entities, entity_keys, entity_surnames, "
+                                 "entity_aliases")
+        self._analysed += self._unanalysed
+        self._unanalysed = 0
+
+    def _put_part(self, conn: Connection, articles: list[Article], analysis: str | None) -> list[str]:
+        """Articles with distinct ids, in the batch's transaction."""
+        if not articles:
+            return []
         d = S.documents
-        row = conn.execute(select(d.c.pk, d.c.content_hash).where(d.c.id == a.id)).first()
-        h = a.content_hash
-        if row is not None and row.content_hash == h:
-            return UNCHANGED
-        begin, end = published_interval(a.published)
-        values = dict(
-            id=a.id, content_hash=h, source=a.source, url=a.url, title=a.title,
-            published=a.published, published_begin=begin, published_end=end,
-            language=a.language, text=a.text, warnings=json.dumps(a.warnings, ensure_ascii=False),
-            analysis=analysis, n_quotes=len(a.quotes),
-        )
-        if row is None:
-            pk = conn.execute(insert(d).values(**values).returning(d.c.pk)).scalar_one()
-            status = STORED
-        else:
-            pk = row.pk
-            linking.uncount_document(conn, pk)
+        have: dict[str, Any] = {}
+        q = select(d.c.id, d.c.pk, d.c.content_hash).where(d.c.id.in_(bindparam("ids", expanding=True)))
+        ids = [a.id for a in articles]
+        for i in range(0, len(ids), 500):
+            have.update((r.id, r) for r in conn.execute(q, {"ids": ids[i:i + 500]}))
+        statuses, new, old = [], [], []
+        for a in articles:
+            h = a.content_hash
+            row = have.get(a.id)
+            if row is not None and row.content_hash == h:
+                statuses.append(UNCHANGED)
+                continue
+            begin, end = published_interval(a.published)
+            values = dict(
+                id=a.id, content_hash=h, source=a.source, url=a.url, title=a.title,
+                published=a.published, published_begin=begin, published_end=end,
+                language=a.language, text=a.text, warnings=json.dumps(a.warnings, ensure_ascii=False),
+                analysis=analysis, n_quotes=len(a.quotes),
+            )
+            if row is None:
+                new.append((a, values))
+                statuses.append(STORED)
+            else:
+                old.append((a, row.pk, values))
+                statuses.append(REPLACED)
+        if not new and not old:
+            return statuses
+        pks: dict[str, int] = {}
+        if old:
+            old_pks = [pk for _, pk, _ in old]
+            linking.uncount_documents(conn, old_pks)
             for t in S.LAYER_TABLES.values():
-                conn.execute(delete(t).where(t.c.doc_pk == pk))
-            conn.execute(d.update().where(d.c.pk == pk).values(**values))
-            status = REPLACED
-        linking.link_document(conn, a)
-        rows = _layer_rows(a, pk)
-        for name, layer in rows.items():
-            if layer:
-                conn.execute(insert(S.LAYER_TABLES[name]), layer)
-        linking.count_document(conn, rows["entities"], +1)
-        return status
+                conn.execute(delete(t).where(t.c.doc_pk.in_(bindparam("pks", expanding=True))), {"pks": old_pks})
+            conn.execute(d.update().where(d.c.pk == bindparam("old_pk")),
+                         [{**values, "old_pk": pk} for _, pk, values in old])
+            pks.update((a.id, pk) for a, pk, _ in old)
+        if new:
+            cols = tuple(new[0][1])
+            pks.update(linking.insert_returning(conn, d, cols, [tuple(v.values()) for _, v in new], ("id", "pk")))
+        # Linked in the order given, as if stored one by one.
+        written = [a for a, status in zip(articles, statuses) if status != UNCHANGED]
+        links = linking.link_documents(conn, written)
+        layers: dict[str, list[tuple]] = {name: [] for name in S.LAYER_TABLES}
+        for a in written:
+            for name, rows in _layer_rows(a, pks[a.id], links).items():
+                layers[name] += rows
+        for name, rows in layers.items():
+            linking.insert_rows(conn, S.LAYER_TABLES[name], LAYER_COLUMNS[name], rows)
+        g, pk, n, day = (LAYER_COLUMNS["entities"].index(c) for c in ("global_id", "doc_pk", "n_mentions",
+                                                                       "published_begin"))
+        linking.count_entities(conn, [(r[g], r[pk], r[n], r[day]) for r in layers["entities"]], +1,
+                               links.new_globals)
+        return statuses
 
     def delete(self, doc_id: str) -> bool:
         with self.engine.begin() as conn:
@@ -283,118 +373,23 @@ class Store:
         offset: int = 0,
         sort: str = "rank",
     ) -> tuple[list[SearchHit], int]:
-        """Hits (with highlighted snippets) and the total number of matches."""
+        """Hits (with highlighted snippets) and the total number of matches.
+
+        By rank, the RANK_WINDOW most recently stored matches are ranked and the
+        older ones follow, newest first (kroniek.store.queries.match_page)."""
+        from . import queries as QY
+
         if sort not in ("rank", "newest", "oldest"):
             raise ValueError("sort must be rank, newest or oldest")
-        filters = []
-        params: dict[str, Any] = {"limit": limit, "offset": offset}
         # Interval overlap: a document dated 2022-09 matches --from 2022-09-15.
-        if date_from:
-            filters.append("d.published_end >= :date_from")
-            params["date_from"] = published_interval(date_from)[0]
-        if date_to:
-            filters.append("d.published_begin <= :date_to")
-            params["date_to"] = published_interval(date_to)[1]
-        if language:
-            filters.append("d.language = :language")
-            params["language"] = language
-        if source:
-            filters.append("d.source = :source")
-            params["source"] = source
-        where = "".join(f" AND {f}" for f in filters)
-        order = {
-            "rank": "score DESC, d.pk DESC",
-            "newest": "d.published_begin IS NULL, d.published_begin DESC, d.pk DESC",
-            "oldest": "d.published_begin IS NULL, d.published_begin ASC, d.pk ASC",
-        }[sort]
-        # The SQL below is fixed text; every user value is a bound parameter.
-        if self.dialect == "sqlite":
-            return self._search_sqlite(query, where, order, params)
-        params["q"] = query
-        base = f"FROM documents d WHERE d.tsv @@ websearch_to_tsquery('simple', :q){where}"
-        sql = (
-            "SELECT id, title, published, source, language, "
-            f"ts_headline('simple', text, websearch_to_tsquery('simple', :q), "
-            f"'StartSel={HL_START}, StopSel={HL_END}, MaxWords=30, MinWords=12, MaxFragments=1') AS snippet, score "
-            "FROM (SELECT d.pk, d.id, d.title, d.published, d.published_begin, d.source, d.language, d.text, "
-            f"ts_rank(d.tsv, websearch_to_tsquery('simple', :q)) AS score {base} "
-            f"ORDER BY {order} LIMIT :limit OFFSET :offset) AS d ORDER BY {order}"
-        )
+        sel = QY.Selection(date_from=date_from, date_to=date_to, language=language, source=source)
         with self.engine.connect() as conn:
-            rows = conn.execute(text(sql), params).all()
-            total = conn.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
-        hits = [SearchHit(r.id, r.title, r.published, r.source, r.language, r.snippet or "", float(r.score or 0)) for r in rows]
-        return hits, total
-
-    def _search_sqlite(self, query: str, where: str, order: str, params: dict) -> tuple[list[SearchHit], int]:
-        params["q"] = fts5_query(query)
-        if not params["q"]:
-            return [], 0
-        # The full-text match runs first and once (a materialised CTE), then
-        # the filters; otherwise SQLite may walk a date index and probe the
-        # FTS index per row. Snippets are made for the page only.
-        by_rank = order.startswith("score")
-        with self.engine.connect() as conn:
-            window = ""
-            if by_rank:
-                # BM25 over every match of a common word in a million documents
-                # costs seconds; news readers want the relevant among the recent,
-                # so ranking looks at the RANK_WINDOW most recently stored matches.
-                floor = conn.execute(text(
-                    "SELECT rowid FROM documents_fts WHERE documents_fts MATCH :q ORDER BY rowid DESC "
-                    "LIMIT 1 OFFSET :w"), {"q": params["q"], "w": RANK_WINDOW - 1}).scalar()
-                if floor is not None:
-                    window = " AND rowid >= :floor"
-                    params["floor"] = floor
-            score = "-bm25(documents_fts, 2.0, 1.0)" if by_rank else "0.0"
-            matches = (f"WITH m AS MATERIALIZED (SELECT rowid AS pk, {score} AS score "
-                       f"FROM documents_fts WHERE documents_fts MATCH :q{window}) ")
-            if where:
-                # Filter and order on the covering index, then read the page's rows.
-                page = conn.execute(text(
-                    f"{matches}SELECT d.pk, m.score, count(*) OVER () AS total "
-                    "FROM m JOIN documents d INDEXED BY ix_documents_filter ON d.pk = m.pk "
-                    f"WHERE 1=1{where} ORDER BY {order} LIMIT :limit OFFSET :offset"), params).all()
-            else:
-                page = conn.execute(text(
-                    f"{matches}SELECT m.pk AS pk, m.score, 0 AS total FROM m "
-                    f"ORDER BY {order.replace('d.pk', 'm.pk')} LIMIT :limit OFFSET :offset"), params).all() \
-                    if by_rank else None
-                if page is None:  # newest/oldest need the dates
-                    page = conn.execute(text(
-                        f"{matches}SELECT d.pk, m.score, 0 AS total "
-                        "FROM m JOIN documents d INDEXED BY ix_documents_filter ON d.pk = m.pk "
-                        f"ORDER BY {order} LIMIT :limit OFFSET :offset"), params).all()
-            scores = {r.pk: r.score for r in page}
-            rows = []
-            if page:
-                keys = {f"k{i}": r.pk for i, r in enumerate(page)}
-                found = {r.pk: r for r in conn.execute(text(
-                    "SELECT pk, id, title, published, source, language FROM documents "
-                    f"WHERE pk IN ({', '.join(':' + k for k in keys)})"), keys)}
-                rows = [found[r.pk] for r in page if r.pk in found]
-            # The total counts every match, not only the ranked window.
-            if not where:
-                total = conn.execute(text("SELECT count(*) FROM documents_fts WHERE documents_fts MATCH :q"),
-                                     {"q": params["q"]}).scalar_one()
-            elif page and not window:
-                total = page[0].total
-            else:
-                total = conn.execute(text(
-                    "WITH m AS MATERIALIZED (SELECT rowid AS pk FROM documents_fts WHERE documents_fts MATCH :q) "
-                    "SELECT count(*) FROM m JOIN documents d INDEXED BY ix_documents_filter ON d.pk = m.pk "
-                    f"WHERE 1=1{where}"), params).scalar_one()
-            snippets: dict[int, str] = {}
-            if rows:
-                pks = {f"p{i}": r.pk for i, r in enumerate(rows)}
-                marks = ", ".join(f":{k}" for k in pks)
-                snip_sql = (
-                    f"SELECT rowid AS pk, snippet(documents_fts, 1, '{HL_START}', '{HL_END}', '…', 16) AS snippet "
-                    f"FROM documents_fts WHERE documents_fts MATCH :q AND rowid IN ({marks})"
-                )
-                snippets = {r.pk: r.snippet for r in conn.execute(text(snip_sql), {"q": params["q"], **pks})}
-        hits = [SearchHit(r.id, r.title, r.published, r.source, r.language, snippets.get(r.pk, ""),
-                          float(scores[r.pk])) for r in rows]
+            page, total, snippets = QY.match_page(conn, self.dialect, query,
+                                                  QY.doc_conditions(self.dialect, sel, with_text=False),
+                                                  limit=limit, offset=offset, sort=sort)
+            rows = QY.page_details(conn, [pk for pk, _ in page])
+        hits = [SearchHit(rows[pk].id, rows[pk].title, rows[pk].published, rows[pk].source, rows[pk].language,
+                          snippets.get(pk) or "", score) for pk, score in page if pk in rows]
         return hits, total
 
 
@@ -404,37 +399,69 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # open transaction.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Checkpoint (copy the WAL into the database, with fsync) every ~40 MB
+    # of WAL instead of every 4 MB: at scale a batch dirties thousands of
+    # index pages, and each checkpoint writes a page once however often the
+    # WAL holds it (measured at 100,000 entities: 3.3 -> 2.1 ms/doc). A
+    # killed process still loses nothing committed; a power cut may lose the
+    # transactions since the last checkpoint, as with any NORMAL setting.
+    cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    # 64 MiB of page cache (the default is 2 MiB): the layer and entity
+    # indexes of a large store stay in memory while a batch is written.
+    cur.execute("PRAGMA cache_size=-65536")
     cur.close()
 
 
-def _layer_rows(a: Article, pk: int) -> dict[str, list[dict]]:
-    rows: dict[str, list[dict]] = {}
-    rows["sentences"] = [dict(doc_pk=pk, idx=i, start=s.start, end=s.end) for i, s in enumerate(a.sentences)]
-    rows["mentions"] = [dict(doc_pk=pk, idx=i, **m.model_dump()) for i, m in enumerate(a.mentions)]
+
+
+def _to_json(names: list[str]) -> str:
+    """json.dumps(names, ensure_ascii=False) for a list of strings, without its per-call setup."""
+    return "[" + ", ".join(map(encode_basestring, names)) + "]"
+
+
+# Each layer's rows: the document pk, the position, then these attributes of the span.
+_FIELDS = {
+    "sentences": tuple(Sentence.model_fields),
+    "mentions": tuple(Mention.model_fields),
+    "times": tuple(TimeExpr.model_fields),
+    "places": tuple(Place.model_fields),
+}
+_GETTERS = {name: attrgetter(*fields) for name, fields in _FIELDS.items()}  # each gives a tuple (2+ fields)
+_QUOTE_COLUMNS = ("start", "end", "text", "kind", "hearsay", "speaker_start", "speaker_end", "speaker_text",
+                  "speaker_name", "speaker_entity", "cue_start", "cue_end", "cue_text")
+LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
+    **{name: ("doc_pk", "idx", *fields) for name, fields in _FIELDS.items()},
+    "entities": ("doc_pk", "idx", "id", "name", "type", "aliases", "geonames_id", "global_id", "link_reason",
+                 "n_mentions", "published_begin"),
+    "quotes": ("doc_pk", "idx", *_QUOTE_COLUMNS),
+}
+
+
+def _layer_rows(a: Article, pk: int, links: Optional[linking.Links] = None) -> dict[str, list[tuple]]:
+    """The rows of each layer table, in the order of LAYER_COLUMNS."""
+    rows: dict[str, list[tuple]] = {}
+    for name, get in _GETTERS.items():
+        rows[name] = [(pk, i, *get(x)) for i, x in enumerate(getattr(a, name))]
     n_mentions: dict[str, int] = {}
     for m in a.mentions:
         if m.entity:
             n_mentions[m.entity] = n_mentions.get(m.entity, 0) + 1
     begin = published_interval(a.published)[0]
     rows["entities"] = [
-        dict(doc_pk=pk, idx=i, **{**e.model_dump(), "aliases": json.dumps(e.aliases, ensure_ascii=False)},
-             link_reason=linking.link_reason(e), n_mentions=n_mentions.get(e.id, 0), published_begin=begin)
+        (pk, i, e.id, e.name, e.type, _to_json(e.aliases), e.geonames_id, e.global_id,
+         links.reason(e) if links else None, n_mentions.get(e.id, 0), begin)
         for i, e in enumerate(a.entities)
     ]
-    rows["times"] = [dict(doc_pk=pk, idx=i, **t.model_dump()) for i, t in enumerate(a.times)]
-    rows["places"] = [dict(doc_pk=pk, idx=i, **p.model_dump()) for i, p in enumerate(a.places)]
     rows["quotes"] = []
     for i, q in enumerate(a.quotes):
         sp, cue = q.speaker, q.cue
-        rows["quotes"].append(dict(
-            doc_pk=pk, idx=i, start=q.start, end=q.end, text=q.text, kind=q.kind, hearsay=q.hearsay,
-            speaker_start=sp.start if sp else None, speaker_end=sp.end if sp else None,
-            speaker_text=sp.text if sp else None, speaker_name=sp.name if sp else None,
-            speaker_entity=sp.entity if sp else None,
-            cue_start=cue.start if cue else None, cue_end=cue.end if cue else None,
-            cue_text=cue.text if cue else None,
+        rows["quotes"].append((
+            pk, i, q.start, q.end, q.text, q.kind, q.hearsay,
+            sp.start if sp else None, sp.end if sp else None, sp.text if sp else None,
+            sp.name if sp else None, sp.entity if sp else None,
+            cue.start if cue else None, cue.end if cue else None, cue.text if cue else None,
         ))
     return rows
 

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
+from operator import itemgetter
+from types import SimpleNamespace
 from typing import Any, Optional
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ..document import Article, Entity
@@ -58,13 +61,23 @@ def is_surname_only(e: Entity) -> bool:
     return e.type == "PER" and all(len(n.split()) == 1 for n in [e.name, *e.aliases])
 
 
+@lru_cache(maxsize=100_000)
+def _plan(type_: str, geonames_id: Optional[int], name: str, aliases: tuple[str, ...],
+          lang: Optional[str]) -> tuple[tuple[str, ...], Optional[str], bool]:
+    """Strong keys, surname and surname-only flag of an entity (the same
+    names recur in document after document)."""
+    e: Any = SimpleNamespace(name=name, type=type_, aliases=aliases, geonames_id=geonames_id)  # what they read
+    return tuple(strong_keys(e, lang)), surname_of(e, lang), is_surname_only(e)
+
+
 def _better_name(a: tuple[str, Optional[str]], b: tuple[str, Optional[str]]) -> tuple[str, Optional[str]]:
     """The fuller name; on a tie the English form (the international
     spelling), then the alphabetically first, so the choice is order-free."""
-    def rank(x):
-        name, lang = x
-        return (len(name.split()), lang == "en", len(name), [-ord(c) for c in name])
-    return a if rank(a) >= rank(b) else b
+    ra = (len(a[0].split()), a[1] == "en", len(a[0]))
+    rb = (len(b[0].split()), b[1] == "en", len(b[0]))
+    if ra != rb:
+        return a if ra > rb else b
+    return a if a[0] <= b[0] else b
 
 
 def _new_id(seed: str, conn: Connection) -> str:
@@ -77,64 +90,182 @@ def _new_id(seed: str, conn: Connection) -> str:
 
 
 def _log(conn: Connection, action: str, gid: str, other: Optional[str], detail: str) -> None:
-    conn.execute(insert(S.entity_log).values(action=action, global_id=gid, other_id=other, detail=detail))
+    insert_rows(conn, S.entity_log, ("action", "global_id", "other_id", "detail"), [(action, gid, other, detail)])
 
 
-def merge(conn: Connection, src: str, dst: str, detail: str, action: str = "merge") -> None:
-    """Move everything of global entity ``src`` to ``dst``."""
-    if src == dst:
+_SQL: dict[tuple, str] = {}
+
+
+def insert_rows(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple], ignore: bool = False) -> None:
+    """Insert positional rows in one executemany, past SQLAlchemy's per-row
+    parameter handling (which costs more than SQLite's insert). ``ignore``
+    skips rows whose key exists (ON CONFLICT DO NOTHING, both dialects)."""
+    if not rows:
         return
-    g = S.global_entities
-    rows = {r.id: r for r in conn.execute(select(g).where(g.c.id.in_([src, dst])))}
+    style = conn.dialect.paramstyle
+    if style not in ("qmark", "format", "pyformat"):
+        stmt = _insert_ignore(conn, table) if ignore else insert(table)
+        conn.execute(stmt, [dict(zip(columns, r)) for r in rows])
+        return
+    key = (conn.dialect.name, style, table.name, columns, ignore)
+    sql = _SQL.get(key)
+    if sql is None:
+        q = conn.dialect.identifier_preparer
+        mark = "?" if style == "qmark" else "%s"
+        sql = (f"INSERT INTO {q.format_table(table)} ({', '.join(q.quote(c) for c in columns)}) "
+               f"VALUES ({', '.join([mark] * len(columns))})" + (" ON CONFLICT DO NOTHING" if ignore else ""))
+        _SQL[key] = sql
+    # One prepared statement for all rows: SQLite runs it per row in-process,
+    # psycopg pipelines the rows to PostgreSQL (faster there than one long
+    # multi-row VALUES, measured).
+    conn.exec_driver_sql(sql, rows)
+
+
+def insert_returning(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple],
+                     returning: tuple[str, ...], size: int = 100) -> list[tuple]:
+    """Insert positional rows with multi-row VALUES, ``size`` rows a
+    statement, and return the ``returning`` columns of the new rows (in no
+    particular order)."""
+    if conn.dialect.paramstyle not in ("qmark", "format", "pyformat"):
+        stmt = insert(table).returning(*(table.c[c] for c in returning))
+        return [tuple(r) for r in conn.execute(stmt, [dict(zip(columns, r)) for r in rows])]
+    q = conn.dialect.identifier_preparer
+    head = (f"INSERT INTO {q.format_table(table)} ({', '.join(q.quote(c) for c in columns)}) VALUES ")
+    one = "(" + ", ".join("?" * len(columns)) + ")"
+    tail = " RETURNING " + ", ".join(q.quote(c) for c in returning)
+    out: list[tuple] = []
+    for chunk in _in_chunks(rows, size):
+        sql = _driver_sql(conn, head + ", ".join([one] * len(chunk)) + tail)
+        out.extend(conn.exec_driver_sql(sql, tuple(v for r in chunk for v in r)).all())
+    return out
+
+
+def _select_in(conn: Connection, sql: str, values: list, size: int = 500) -> list[tuple]:
+    """Rows of a fixed query whose ``IN ({})`` takes these values, in chunks."""
+    rows: list[tuple] = []
+    for chunk in _in_chunks(values, size):
+        marks = ", ".join("?" * len(chunk))
+        rows.extend(conn.exec_driver_sql(_driver_sql(conn, sql.format(marks)), tuple(chunk)).all())
+    return rows
+
+
+def _driver_sql(conn: Connection, sql: str) -> str:
+    """Fixed SQL written with ``?`` marks, in the driver's parameter style."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+_MERGE_MOVE = (  # parameters (dst, src); names dst already has are skipped
+    "UPDATE entity_keys SET global_id = ? WHERE global_id = ?",
+    "UPDATE entities SET global_id = ? WHERE global_id = ?",
+    "INSERT INTO entity_surnames (global_id, surname) SELECT CAST(? AS VARCHAR(64)), surname "
+    "FROM entity_surnames WHERE global_id = ? ON CONFLICT DO NOTHING",
+    'INSERT INTO entity_aliases (global_id, alias, "key", language) SELECT CAST(? AS VARCHAR(64)), alias, "key", '
+    "language FROM entity_aliases WHERE global_id = ? ON CONFLICT DO NOTHING",
+)
+_MERGE_DROP = (  # parameter (src,)
+    "DELETE FROM entity_surnames WHERE global_id = ?",
+    "DELETE FROM entity_aliases WHERE global_id = ?",
+    "DELETE FROM global_entities WHERE id = ?",
+)
+
+
+def merge(conn: Connection, src: str, dst: str, detail: str, action: str = "merge") -> tuple[str, bool]:
+    """Move everything of global entity ``src`` to ``dst``; returns the name
+    and surname-only flag ``dst`` has afterwards."""
+    if src == dst:
+        row = conn.execute(select(S.global_entities.c.name, S.global_entities.c.surname_only)
+                           .where(S.global_entities.c.id == dst)).first()
+        return (row.name, bool(row.surname_only)) if row else (dst, False)
+    rows = {r.id: r for r in conn.exec_driver_sql(_driver_sql(
+        conn, "SELECT id, name, surname_only, geonames_id FROM global_entities WHERE id IN (?, ?)"), (src, dst))}
     if src not in rows or dst not in rows:
         raise KeyError(f"no global entity {src if src not in rows else dst}")
-    conn.execute(update(S.entity_keys).where(S.entity_keys.c.global_id == src).values(global_id=dst))
-    conn.execute(update(S.entities).where(S.entities.c.global_id == src).values(global_id=dst))
-    for table, col in ((S.entity_surnames, "surname"), (S.entity_aliases, "alias")):
-        have = set(conn.execute(select(table.c[col]).where(table.c.global_id == dst)).scalars())
-        for r in conn.execute(select(table).where(table.c.global_id == src)).mappings().all():
-            if r[col] not in have:
-                conn.execute(insert(table).values({**r, "global_id": dst}))
-        conn.execute(delete(table).where(table.c.global_id == src))
+    # Fixed statements sent straight to the driver: a merge is a dozen of
+    # them, and merges are common while a store is young.
+    for sql in _MERGE_MOVE:
+        conn.exec_driver_sql(_driver_sql(conn, sql), (dst, src))
+    for sql in _MERGE_DROP:
+        conn.exec_driver_sql(_driver_sql(conn, sql), (src,))
     name, _ = _better_name((rows[dst].name, None), (rows[src].name, None))
-    conn.execute(update(g).where(g.c.id == dst).values(
-        name=name,
-        surname_only=bool(rows[dst].surname_only and rows[src].surname_only),
-        geonames_id=rows[dst].geonames_id or rows[src].geonames_id,
-    ))
-    conn.execute(delete(g).where(g.c.id == src))
+    surname_only = bool(rows[dst].surname_only and rows[src].surname_only)
+    conn.exec_driver_sql(_driver_sql(
+        conn, "UPDATE global_entities SET name = ?, surname_only = ?, geonames_id = ? WHERE id = ?"),
+        (name, surname_only, rows[dst].geonames_id or rows[src].geonames_id, dst))
     recount(conn, dst)
     _log(conn, action, dst, src, detail)
+    return name, surname_only
 
 
-def link_document(conn: Connection, article: Article) -> None:
-    """Give each of the document's entities its global entity and the reason
-    (``global_id``, ``link_reason``), inside the document's own transaction.
-    Called before the entity rows are written. Lookups are batched per
-    document: linking must stay cheap at hundreds of thousands of entities."""
-    lang = article.language
-    plans = []
+class Links:
+    """What linking a batch decided, for the row writer: the reason of each
+    document entity's link, and the global entities made for this batch, which
+    are written once their counts are known (see ``count_entities``)."""
+
+    def __init__(self) -> None:
+        self.reasons: dict[int, str] = {}
+        self.new_globals: dict[str, dict] = {}
+
+    def reason(self, e: Entity) -> Optional[str]:
+        return self.reasons.get(id(e))
+
+
+def _in_chunks(values: list, size: int = 500):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def link_documents(conn: Connection, articles: list[Article]) -> Links:
+    """Give each entity of these documents its global entity (``global_id``)
+    and the reason, inside the batch's own transaction, before the entity rows
+    are written.
+
+    The documents are linked one after another, with the decisions of
+    storing them one by one, in memory: the store's keys, surnames and
+    global entities for every name of the batch are read in one query each,
+    the decisions (links, new global entities, merges) update that picture,
+    and at the end each table gets one statement for the batch, merges
+    included. Linking thus costs about a dozen statements per batch, not a
+    few per entity."""
+    out = Links()
+    plans: dict[int, list] = {}
     lookup: set[str] = set()
     surnames: set[str] = set()
-    for e in article.entities:
-        keys = strong_keys(e, lang)
-        surname = surname_of(e, lang)
-        only = is_surname_only(e)
-        plans.append((e, keys, surname, only))
-        lookup.update(keys)
-        if surname:
-            surnames.add(surname)
-            lookup.add(f"PER:{surname}")
-        if only and keys:
-            surnames.add(keys[0].split(":", 1)[1])
+    for article in articles:
+        lang = article.language
+        plan = plans[id(article)] = []
+        for e in article.entities:
+            keys, surname, only = _plan(e.type, e.geonames_id, e.name, tuple(e.aliases), lang)
+            if not keys:
+                continue
+            plan.append((e, keys, surname, only))
+            lookup.update(keys)
+            if surname:
+                surnames.add(surname)
+                lookup.add(f"PER:{surname}")
+            if only:
+                surnames.add(keys[0].split(":", 1)[1])
     if not lookup:
-        return
+        return out
     K, SN, G = S.entity_keys, S.entity_surnames, S.global_entities
-    owner = dict(conn.execute(select(K.c.key, K.c.global_id).where(K.c.key.in_(sorted(lookup)))).all())
+    # What the store knows of the batch's names: key -> global id, surname ->
+    # global ids, and (name, surname_only, geonames_id) of each of those.
+    owner: dict[str, str] = {}  # read through current(): merges leave it as it is
     by_surname: dict[str, list[str]] = {}
-    if surnames:
-        for sn, gid in conn.execute(select(SN.c.surname, SN.c.global_id).where(SN.c.surname.in_(sorted(surnames)))):
-            by_surname.setdefault(sn, []).append(gid)
+    surnames_of: dict[str, set[str]] = {}  # global id -> its surnames in by_surname
+    info: dict[str, tuple[str, bool, Optional[int]]] = {}
+    for key, gid, name, only, geo in _select_in(
+            conn, 'SELECT k."key", k.global_id, g.name, g.surname_only, g.geonames_id FROM entity_keys k '
+                  'LEFT JOIN global_entities g ON g.id = k.global_id WHERE k."key" IN ({})', sorted(lookup)):
+        owner[key] = gid
+        if name is not None:
+            info[gid] = (name, bool(only), geo)
+    for sn, gid, name, only, geo in _select_in(
+            conn, "SELECT s.surname, s.global_id, g.name, g.surname_only, g.geonames_id FROM entity_surnames s "
+                  "LEFT JOIN global_entities g ON g.id = s.global_id WHERE s.surname IN ({})", sorted(surnames)):
+        by_surname.setdefault(sn, []).append(gid)
+        surnames_of.setdefault(gid, set()).add(sn)
+        if name is not None:
+            info[gid] = (name, bool(only), geo)
     remap: dict[str, str] = {}
 
     def current(gid: str) -> str:
@@ -142,129 +273,272 @@ def link_document(conn: Connection, article: Article) -> None:
             gid = remap[gid]
         return gid
 
-    # New rows are written in one statement per table; a merge or a lookup of
-    # a global entity first writes what is pending, so it sees every row.
-    new_globals: dict[str, dict] = {}
-    new_surnames: list[dict] = []
+    def known(gid: str) -> tuple[str, bool, Optional[int]]:
+        if gid not in info:  # a key of a removed global entity: never expected
+            row = conn.execute(select(G.c.name, G.c.surname_only, G.c.geonames_id).where(G.c.id == gid)).first()
+            info[gid] = (row.name, bool(row.surname_only), row.geonames_id) if row else (gid, False, None)
+        return info[gid]
 
-    def flush() -> None:
-        if new_globals:
-            conn.execute(insert(G), list(new_globals.values()))
-            new_globals.clear()
-        if new_surnames:
-            conn.execute(insert(SN), new_surnames)
-            new_surnames.clear()
+    # Everything new waits until the end of the batch: new global entities
+    # in out.new_globals, and here keys, surnames, aliases, changed names and
+    # merges (in order).
+    new_globals = out.new_globals
+    new_keys: dict[str, str] = {}
+    new_surnames: list[tuple[str, str]] = []
+    aliases: dict[tuple[str, str], tuple] = {}
+    pending_of: dict[str, set[str]] = {}  # global id -> its aliases in `aliases`
+    stored_aliases: dict[str, set[str]] = {}  # of merged entities: names on record, in the store
+    renamed: set[str] = set()
+    merges: list[tuple[str, str, str]] = []
 
     def do_merge(src: str, dst: str, detail: str) -> None:
-        flush()
-        merge(conn, src, dst, detail)
+        """merge() as it would run here, on the picture in memory; written at the end."""
+        (n_src, o_src, g_src), (n_dst, o_dst, g_dst) = known(src), known(dst)
+        name, _ = _better_name((n_dst, None), (n_src, None))
+        info[dst] = (name, o_dst and o_src, g_dst or g_src)
+        merges.append((src, dst, detail))
         remap[src] = dst
-        for k, v in list(owner.items()):
-            if v == src:
-                owner[k] = dst
-        for sn, gids in by_surname.items():
-            by_surname[sn] = sorted({dst if g == src else g for g in gids})
+        # The aliases as merge() would move them: a name both have keeps
+        # dst's record (its key and language). Stored aliases of the two are
+        # read here; the stored ones move at the end.
+        need = [g for g in (src, dst) if g not in stored_aliases]
+        for g in need:
+            stored_aliases[g] = set()
+        if need := [g for g in need if g not in new_globals]:
+            q = select(S.entity_aliases.c.global_id, S.entity_aliases.c.alias).where(
+                S.entity_aliases.c.global_id.in_(bindparam("gids", expanding=True)))
+            for g, alias in conn.execute(q, {"gids": need}):
+                stored_aliases[g].add(alias)
+        for g in (src, dst):  # pending rows a stored one makes void
+            for alias in stored_aliases[g] & pending_of.get(g, set()):
+                del aliases[g, alias]
+                pending_of[g].discard(alias)
+        has = stored_aliases[dst] | pending_of.get(dst, set())
+        for alias in stored_aliases.pop(src):
+            if alias not in has:
+                stored_aliases[dst].add(alias)
+        for alias in pending_of.pop(src, ()):
+            row = aliases.pop((src, alias))
+            if alias not in has:
+                aliases[dst, alias] = (dst, *row[1:])
+                pending_of.setdefault(dst, set()).add(alias)
+        for sn in surnames_of.pop(src, ()):
+            by_surname[sn] = sorted({dst if g == src else g for g in by_surname[sn]})
+            surnames_of.setdefault(dst, set()).add(sn)
 
-    new_keys: dict[str, str] = {}
-    pending: list[tuple[str, Entity, Optional[str]]] = []
-    for e, keys, surname, only in plans:
-        if not keys:
+    for article in articles:
+        linked: list[tuple[str, Entity]] = []
+        for e, keys, surname, only in plans[id(article)]:
+            found = sorted({current(owner[k]) for k in keys if k in owner})
+            gid: Optional[str] = None
+            if found:
+                gid = found[0]
+                shared = next(k for k in keys if k in owner)
+                reason = f"shares the name key {shared!r}"
+                for other in found[1:]:
+                    do_merge(other, gid, f"{e.name!r} in document {article.id} carries names of both")
+            elif only:
+                full = by_surname.get(keys[0].split(":", 1)[1], [])
+                if len(full) == 1:
+                    gid = current(full[0])
+                    reason = f"surname of {known(gid)[0]}, the only person of that surname"
+            if gid is None:
+                # Keys are never deleted, so an id made from an unseen key is new.
+                gid = "E" + hashlib.blake2b(keys[0].encode("utf-8"), digest_size=6).hexdigest()
+                if gid not in new_globals:
+                    new_globals[gid] = dict(id=gid, name=e.name, type=e.type, geonames_id=e.geonames_id,
+                                            surname_only=only, n_docs=0, n_mentions=0,
+                                            first_seen=None, last_seen=None)
+                    info[gid] = (e.name, only, e.geonames_id)
+                reason = "new entity"
+            for k in keys:
+                if k not in owner:
+                    owner[k] = gid
+                    new_keys[k] = gid
+            if surname:
+                have = by_surname.setdefault(surname, [])
+                if gid not in have:
+                    new_surnames.append((surname, gid))
+                    have.append(gid)
+                    surnames_of.setdefault(gid, set()).add(surname)
+                lone = owner.get(f"PER:{surname}")
+                if len(have) == 1 and lone and current(lone) != gid:
+                    lone = current(lone)
+                    if known(lone)[1]:
+                        do_merge(lone, gid, f"surname-only mentions of {surname!r} belong to {e.name}, "
+                                            "the only person of that surname")
+            linked.append((gid, e))
+            e.global_id = gid
+            out.reasons[id(e)] = reason
+        # The document's names: new aliases, and each global entity's best name.
+        lang = article.language
+        best: dict[str, str] = {}
+        for gid, e in linked:
+            gid = current(gid)
+            for alias in dict.fromkeys([e.name, *e.aliases]):
+                if (gid, alias) not in aliases and alias not in stored_aliases.get(gid, ()):
+                    aliases[gid, alias] = (gid, alias, name_key(alias, lang), lang)
+                    pending_of.setdefault(gid, set()).add(alias)
+            canonical = _gazetteer_name(article, e)
+            if canonical:  # a place is called by its gazetteer name, in every language
+                best[gid] = canonical
+            else:
+                have_name = best.get(gid) or known(gid)[0]
+                best[gid] = have_name if have_name == e.name else _better_name((have_name, None), (e.name, lang))[0]
+        for gid, name in best.items():
+            if name != known(gid)[0]:
+                info[gid] = (name, *info[gid][1:])
+                renamed.add(gid)
+    _write_links(conn, current, info, new_globals, new_keys, new_surnames, aliases, renamed, merges)
+    if remap:
+        for article in articles:
+            for e in article.entities:
+                if e.global_id in remap:
+                    e.global_id = current(e.global_id)
+    return out
+
+
+def _write_links(conn: Connection, current, info: dict, new_globals: dict[str, dict], new_keys: dict[str, str],
+                 new_surnames: list[tuple[str, str]], aliases: dict[tuple[str, str], tuple], renamed: set[str],
+                 merges: list[tuple[str, str, str]]) -> None:
+    """Write what link_documents decided, one statement per table (and per
+    kind of merge step), with every id as it is after the batch's merges."""
+    for gid in [g for g in new_globals if current(g) != g]:
+        del new_globals[gid]  # made and merged away within the batch: never written
+    for gid, row in new_globals.items():
+        row["name"], row["surname_only"], row["geonames_id"] = info[gid]
+    if merges:
+        # The merges move rows to global entities that must exist; new ones
+        # are written now (counted by count_entities like the others).
+        insert_rows(conn, S.global_entities, GLOBAL_COLUMNS, list(map(_global_row, new_globals.values())))
+        new_globals.clear()
+    insert_rows(conn, S.entity_keys, ("key", "global_id"), [(k, current(g)) for k, g in new_keys.items()])
+    insert_rows(conn, S.entity_surnames, ("surname", "global_id"),
+                list(dict.fromkeys((sn, current(g)) for sn, g in new_surnames)), ignore=True)
+    insert_rows(conn, S.entity_aliases, ALIAS_COLUMNS, list(aliases.values()), ignore=True)
+    if merges:
+        # In order, so that a chain (a into b, then b into c) ends in c.
+        for sql in _MERGE_MOVE:
+            conn.exec_driver_sql(_driver_sql(conn, sql), [(dst, src) for src, dst, _ in merges])
+        for sql in _MERGE_DROP:
+            conn.exec_driver_sql(_driver_sql(conn, sql), [(src,) for src, _, _ in merges])
+        insert_rows(conn, S.entity_log, ("action", "global_id", "other_id", "detail"),
+                    [("merge", dst, src, detail) for src, dst, detail in merges])
+        survivors = sorted({current(dst) for _, dst, _ in merges})
+        recount_many(conn, survivors)
+        renamed = renamed | set(survivors)
+    changed = sorted(g for g in renamed if current(g) == g and g not in new_globals)
+    if changed:
+        conn.exec_driver_sql(_driver_sql(
+            conn, "UPDATE global_entities SET name = ?, surname_only = ?, geonames_id = ? WHERE id = ?"),
+            [(*info[g], g) for g in changed])
+
+
+def link_document(conn: Connection, article: Article) -> Links:
+    """One document: ``link_documents`` of a batch of one (its new global
+    entities are written here, uncounted)."""
+    links = link_documents(conn, [article])
+    count_entities(conn, [], +1, links.new_globals)
+    return links
+
+
+GLOBAL_COLUMNS = ("id", "name", "type", "geonames_id", "surname_only", "n_docs", "n_mentions", "first_seen",
+                  "last_seen")
+ALIAS_COLUMNS = ("global_id", "alias", "key", "language")
+_global_row = itemgetter(*GLOBAL_COLUMNS)
+
+_COUNT_UP = ("UPDATE global_entities SET n_docs = n_docs + ?, n_mentions = n_mentions + ?, "
+             "first_seen = CASE WHEN first_seen IS NULL OR first_seen > ? THEN ? ELSE first_seen END, "
+             "last_seen = CASE WHEN last_seen IS NULL OR last_seen < ? THEN ? ELSE last_seen END WHERE id = ?")
+_COUNT_DOWN = "UPDATE global_entities SET n_docs = n_docs - ?, n_mentions = n_mentions - ? WHERE id = ?"
+
+
+def count_entities(conn: Connection, entity_rows: list[tuple], sign: int,
+                   new_globals: Optional[dict[str, dict]] = None) -> None:
+    """Add (``sign`` +1) or remove (-1) document entities to their global
+    entities' counts: documents, mentions, first and last seen (removal
+    leaves those two until the next recount). ``entity_rows`` are
+    (global id, document pk, mentions, document date); the batch is
+    aggregated into one statement. The batch's new global entities
+    (``new_globals``) are written here, with their counts."""
+    per: dict[str, list] = {}  # gid -> [documents, mentions, first day, last day]
+    seen: set[tuple[str, Any]] = set()
+    for gid, doc_pk, n_mentions, day in entity_rows:
+        if not gid:
             continue
-        found = sorted({current(owner[k]) for k in keys if k in owner})
-        gid: Optional[str] = None
-        if found:
-            gid = found[0]
-            shared = next(k for k in keys if k in owner)
-            reason = f"shares the name key {shared!r}"
-            for other in found[1:]:
-                do_merge(other, gid, f"{e.name!r} in document {article.id} carries names of both")
-        elif only:
-            full = by_surname.get(keys[0].split(":", 1)[1], [])
-            if len(full) == 1:
-                gid = current(full[0])
-                flush()
-                full_name = conn.execute(select(G.c.name).where(G.c.id == gid)).scalar()
-                reason = f"surname of {full_name}, the only person of that surname"
-        if gid is None:
-            # Keys are never deleted, so an id made from an unseen key is new.
-            gid = "E" + hashlib.blake2b(keys[0].encode("utf-8"), digest_size=6).hexdigest()
-            new_globals.setdefault(gid, dict(id=gid, name=e.name, type=e.type, geonames_id=e.geonames_id,
-                                             surname_only=only))
-            reason = "new entity"
-        for k in keys:
-            if k not in owner:
-                owner[k] = gid
-                new_keys[k] = gid
-        if surname:
-            have = by_surname.setdefault(surname, [])
-            if gid not in have:
-                new_surnames.append(dict(surname=surname, global_id=gid))
-                have.append(gid)
-            lone = owner.get(f"PER:{surname}")
-            if len(have) == 1 and lone and current(lone) != gid:
-                lone = current(lone)
-                flush()
-                if conn.execute(select(G.c.surname_only).where(G.c.id == lone)).scalar():
-                    do_merge(lone, gid, f"surname-only mentions of {surname!r} belong to {e.name}, "
-                                        "the only person of that surname")
-        pending.append((gid, e, _gazetteer_name(article, e)))
-        e.global_id = gid
-        e_reason[id(e)] = reason
-    flush()
-    if new_keys:
-        # Written last, with the ids as they are after any merge above.
-        conn.execute(insert(K), [{"key": k, "global_id": current(g)} for k, g in new_keys.items()])
-    for e in article.entities:
-        if e.global_id:
-            e.global_id = current(e.global_id)
-    _add_aliases(conn, [(current(g), e, c) for g, e, c in pending], lang)
+        c = per.get(gid)
+        if c is None:
+            c = per[gid] = [0, 0, None, None]
+        if (gid, doc_pk) not in seen:
+            seen.add((gid, doc_pk))
+            c[0] += 1
+        c[1] += n_mentions or 0
+        if day is not None:
+            if c[2] is None or day < c[2]:
+                c[2] = day
+            if c[3] is None or day > c[3]:
+                c[3] = day
+    if new_globals:
+        rows = []
+        for gid, row in new_globals.items():
+            docs, ments, first, last = per.pop(gid, (0, 0, None, None)) if sign > 0 else (0, 0, None, None)
+            rows.append(_global_row({**row, "n_docs": docs, "n_mentions": ments, "first_seen": first,
+                                     "last_seen": last}))
+        insert_rows(conn, S.global_entities, GLOBAL_COLUMNS, rows)
+        new_globals.clear()
+    if not per:
+        return
+    items = sorted(per.items())
+    if sign > 0:
+        conn.exec_driver_sql(_driver_sql(conn, _COUNT_UP), [(d, n, f, f, la, la, g) for g, (d, n, f, la) in items])
+    else:
+        conn.exec_driver_sql(_driver_sql(conn, _COUNT_DOWN), [(d, n, g) for g, (d, n, _, _) in items])
 
 
 def count_document(conn: Connection, entity_rows: list[dict], sign: int) -> None:
-    """Add (or remove) one document's entities to their global entities' counts."""
-    per: dict[str, list] = {}
-    for r in entity_rows:
-        if r.get("global_id"):
-            c = per.setdefault(r["global_id"], [0, r.get("published_begin")])
-            c[0] += r.get("n_mentions") or 0
-    if not per:
-        return
-    G = S.global_entities
-    day = bindparam("day")
-    stmt = update(G).where(G.c.id == bindparam("gid")).values(
-        n_docs=G.c.n_docs + bindparam("docs"),
-        n_mentions=G.c.n_mentions + bindparam("ments"),
-        first_seen=case((or_(G.c.first_seen.is_(None), G.c.first_seen > day), day), else_=G.c.first_seen)
-        if sign > 0 else G.c.first_seen,
-        last_seen=case((or_(G.c.last_seen.is_(None), G.c.last_seen < day), day), else_=G.c.last_seen)
-        if sign > 0 else G.c.last_seen,
-    )
-    conn.execute(stmt, [{"gid": g, "docs": sign, "ments": sign * n, "day": d} for g, (n, d) in per.items()])
+    """One document's entity rows as dicts (the per-document API of earlier versions)."""
+    count_entities(conn, [(r.get("global_id"), r.get("doc_pk"), r.get("n_mentions"), r.get("published_begin"))
+                          for r in entity_rows], sign)
+
+
+def uncount_documents(conn: Connection, doc_pks: list[int]) -> None:
+    """Before documents are replaced or deleted. First and last seen keep
+    their values until the next recount (a merge or split)."""
+    e = S.entities
+    q = (select(e.c.global_id, e.c.doc_pk, e.c.n_mentions, e.c.published_begin)
+         .where(e.c.doc_pk.in_(bindparam("pks", expanding=True))))
+    rows: list[tuple] = []
+    for chunk in _in_chunks(sorted(doc_pks)):
+        rows.extend(tuple(r) for r in conn.execute(q, {"pks": chunk}))
+    count_entities(conn, rows, -1)
+
+
+def recount_many(conn: Connection, gids: list[str]) -> None:
+    """recount() of several global entities: one query, one update."""
+    e = S.entities
+    q = (select(e.c.global_id, func.count(func.distinct(e.c.doc_pk)), func.coalesce(func.sum(e.c.n_mentions), 0),
+                func.min(e.c.published_begin), func.max(e.c.published_begin))
+         .where(e.c.global_id.in_(bindparam("gids", expanding=True))).group_by(e.c.global_id))
+    found: dict[str, tuple] = {}
+    for chunk in _in_chunks(gids):
+        found.update((r[0], tuple(r[1:])) for r in conn.execute(q, {"gids": chunk}))
+    if gids:
+        conn.exec_driver_sql(_driver_sql(
+            conn, "UPDATE global_entities SET n_docs = ?, n_mentions = ?, first_seen = ?, last_seen = ? WHERE id = ?"),
+            [(*found.get(g, (0, 0, None, None)), g) for g in gids])
 
 
 def uncount_document(conn: Connection, doc_pk: int) -> None:
-    """Before a document is replaced or deleted. First and last seen keep
-    their values until the next recount (a merge or split)."""
-    rows = conn.execute(select(S.entities.c.global_id, S.entities.c.n_mentions, S.entities.c.published_begin)
-                        .where(S.entities.c.doc_pk == doc_pk)).mappings().all()
-    count_document(conn, [dict(r) for r in rows], -1)
+    uncount_documents(conn, [doc_pk])
 
 
 def recount(conn: Connection, gid: str) -> None:
-    e = S.entities
-    n_docs, n_ment, first, last = conn.execute(
-        select(func.count(func.distinct(e.c.doc_pk)), func.coalesce(func.sum(e.c.n_mentions), 0),
-               func.min(e.c.published_begin), func.max(e.c.published_begin)).where(e.c.global_id == gid)).one()
-    conn.execute(update(S.global_entities).where(S.global_entities.c.id == gid)
-                 .values(n_docs=n_docs, n_mentions=n_ment, first_seen=first, last_seen=last))
-
-
-# Reasons travel from linking to the row writer without entering the contract.
-e_reason: dict[int, str] = {}
-
-
-def link_reason(e: Entity) -> Optional[str]:
-    return e_reason.pop(id(e), None)
+    n_docs, n_ment, first, last = conn.exec_driver_sql(_driver_sql(
+        conn, "SELECT count(DISTINCT doc_pk), coalesce(sum(n_mentions), 0), min(published_begin), "
+        "max(published_begin) FROM entities WHERE global_id = ?"), (gid,)).one()
+    conn.exec_driver_sql(_driver_sql(
+        conn, "UPDATE global_entities SET n_docs = ?, n_mentions = ?, first_seen = ?, last_seen = ? WHERE id = ?"),
+        (n_docs, n_ment, first, last, gid))
 
 
 def _gazetteer_name(article: Article, e: Entity) -> Optional[str]:
@@ -273,30 +547,13 @@ def _gazetteer_name(article: Article, e: Entity) -> Optional[str]:
     return next((p.name for p in article.places if p.geonames_id == e.geonames_id and p.name), None)
 
 
-def _add_aliases(conn: Connection, items: list[tuple[str, Entity, Optional[str]]], lang: Optional[str]) -> None:
-    """Record new names of global entities and keep each one's best name."""
-    if not items:
-        return
-    A, G = S.entity_aliases, S.global_entities
-    gids = sorted({g for g, _, _ in items})
-    have = set(conn.execute(select(A.c.global_id, A.c.alias).where(A.c.global_id.in_(gids))).all())
-    names = dict(conn.execute(select(G.c.id, G.c.name).where(G.c.id.in_(gids))).all())
-    rows, best = [], dict(names)
-    for gid, e, canonical in items:
-        for alias in dict.fromkeys([e.name, *e.aliases]):
-            if (gid, alias) not in have:
-                have.add((gid, alias))
-                rows.append({"global_id": gid, "alias": alias, "key": name_key(alias, lang), "language": lang})
-        if canonical:  # a place is called by its gazetteer name, in every language
-            best[gid] = canonical
-        else:
-            best[gid], _ = _better_name((best[gid], None), (e.name, lang))
-    if rows:
-        conn.execute(insert(A), rows)
-    for gid, name in best.items():
-        if name != names.get(gid):
-            conn.execute(update(G).where(G.c.id == bindparam("gid")).values(name=bindparam("new_name")),
-                         [{"gid": gid, "new_name": name}])
+def _insert_ignore(conn: Connection, table):
+    """INSERT that skips rows whose primary key exists (both dialects)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 # --- user decisions -----------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 from sqlalchemy import (
     Integer,
+    any_,
     String,
     and_,
     bindparam,
@@ -32,10 +33,13 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
+    true,
     tuple_,
     union,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from ..document import published_interval
@@ -202,63 +206,288 @@ def snippet_parts(snippet: str) -> list[dict[str, Any]]:
 
 def search(conn: Connection, dialect: str, sel: Selection, *, limit: int = 20, offset: int = 0,
            sort: str = "rank") -> tuple[list[dict], int]:
-    """Full-text search over title and text with the selection's other filters."""
-    q = (sel.q or "").strip()
+    """Full-text search over title and text with the selection's other filters (see match_page)."""
+    page, total, snippets = match_page(conn, dialect, sel.q or "", doc_conditions(dialect, sel, with_text=False),
+                                       limit=limit, offset=offset, sort=sort)
+    details = page_details(conn, [pk for pk, _ in page])
+    items = [dict(_doc_row(details[pk]), preview=details[pk].preview, score=score,
+                  snippet=snippet_parts(snippets.get(pk) or ""))
+             for pk, score in page if pk in details]
+    return items, total
+
+
+def page_details(conn: Connection, pks: list[int]) -> dict[int, Any]:
+    """The listed columns of a page of documents (only the page's rows are read)."""
+    if not pks:
+        return {}
+    return {r.pk: r for r in conn.execute(
+        select(D.c.pk, D.c.id, D.c.title, D.c.published, D.c.source, D.c.language,
+               func.substr(D.c.text, 1, 160).label("preview")).where(D.c.pk.in_(pks)))}
+
+
+def match_page(conn: Connection, dialect: str, q: str, conds: list, *, limit: int = 20, offset: int = 0,
+               sort: str = "rank") -> tuple[list[tuple[int, float]], int, dict[int, str]]:
+    """One page of full-text matches of ``q`` that pass ``conds`` (conditions on documents):
+    [(pk, score)], the total number of matches, and a snippet per pk (matched words
+    between HL_START and HL_END).
+
+    ``sort="rank"`` ranks the RANK_WINDOW most recently stored matches by relevance
+    (BM25 on SQLite, ts_rank on PostgreSQL); the matches older than that window
+    follow, newest stored first, so every match can be paged to and the total
+    counts them all. Ranking every match of a common word in a million documents
+    costs seconds; news readers want the relevant among the recent.
+    ``newest``/``oldest`` order every match by publication date."""
+    if sort not in ("rank", "newest", "oldest"):
+        raise ValueError("sort must be rank, newest or oldest")
+    q = (q or "").strip()
     if not q:
-        return [], 0
-    conds = doc_conditions(dialect, sel, with_text=False)
-    # Only the page's documents are read in full (their details come after the ranking).
-    cols = [D.c.pk]
+        return [], 0, {}
     if dialect == "sqlite":
-        expr = fts5_query(q)
-        if not expr:
-            return [], 0
-        match = _FTS_TABLE.op("MATCH")(bindparam("fts_q", expr, unique=True))
-        score = (-func.bm25(_FTS_TABLE, 2.0, 1.0)) if sort == "rank" else literal_column("0.0")
-        # The match runs first and once (materialised), then the filters.
-        m = (select(_FTS_ROWID.label("pk"), score.label("score")).select_from(_FTS).where(match)
-             .cte("m").prefix_with("MATERIALIZED"))
-        if conds or sort != "rank":
-            source = m.join(D, D.c.pk == m.c.pk)
-            order = _order(sort, m.c.score)
-        else:  # ranked and unfiltered: the documents table is not needed until the page
-            source = m
-            order = [m.c.score.desc(), m.c.pk.desc()]
-        stmt = (select(m.c.pk, m.c.score, func.count().over().label("total"))
-                .select_from(source).where(*conds).order_by(*order).limit(limit).offset(offset))
-        rows = conn.execute(stmt).all()
+        return _match_page_sqlite(conn, q, conds, limit, offset, sort)
+    return _match_page_pg(conn, q, conds, limit, offset, sort)
+
+
+def _window_split(window: int, limit: int, offset: int) -> tuple[int, int, int, int]:
+    """(ranked limit, ranked offset, rest limit, rest offset) of a page over the ranked
+    window of ``window`` matches followed by the older matches."""
+    ranked = (max(0, min(limit, window - offset)), offset) if offset < window else (0, 0)
+    rest_off = max(0, offset - window)
+    return ranked[0], ranked[1], limit - ranked[0], rest_off
+
+
+def _match_page_pg(conn: Connection, q: str, conds: list, limit: int, offset: int,
+                   sort: str) -> tuple[list[tuple[int, float]], int, dict[int, str]]:
+    """PostgreSQL: the GIN index finds matches but cannot order them, and every match
+    read from the table costs a heap (and TOAST) visit, so the work here is bounded
+    by what the page needs: the matches are read in slices of the store, newest
+    first in the sort's order (by pk for rank, by publication date for newest and
+    oldest), until the page (and for rank the RANK_WINDOW window) is complete.
+    The total is exact when the slices covered every match; otherwise it is
+    estimated from the density of matches in the slices read (a Total with
+    exact=False)."""
+    from . import RANK_WINDOW, Total
+
+    # A common word matches most of a large store: its bitmap must stay exact (no
+    # lossy pages, whose every row would be re-checked), and JIT compiling costs more
+    # than these short queries gain from it.
+    _pg_settings(conn, work_mem="64MB", jit="off")
+    tsq = _tsquery(q)
+    match = [_PG_TSV.op("@@")(tsq), *conds]
+    lo_pk, hi_pk = conn.execute(select(func.min(D.c.pk), func.max(D.c.pk))).one()
+    if hi_pk is None:
+        return [], Total(0), {}
+    if sort == "rank":
+        n_ranked, ranked_off, n_rest, rest_off = _window_split(RANK_WINDOW, limit, offset)
+        need = RANK_WINDOW + (rest_off + n_rest if n_rest else 0)
+        slices = _pk_slices(lo_pk, hi_pk)
+    else:
+        need = offset + limit
+        slices = _date_slices(conn, conds, newest=sort == "newest")
+    found, covered = _probe(conn, match, slices, need, hi_pk - lo_pk + 1)
+    # counting what was not read would cost a heap visit per match: it is estimated
+    total = Total(len(found)) if covered >= 1 else Total(max(round(len(found) / covered), len(found) + 1), exact=False)
+    page: list[tuple[int, float]] = []
+    if sort == "rank":
+        by_pk = sorted((r.pk for r in found), reverse=True)
+        window = by_pk[:RANK_WINDOW]
+        if n_ranked and window:
+            score = func.ts_rank(_PG_TSV, tsq)
+            page += [(r.pk, float(r.score or 0.0)) for r in conn.execute(
+                select(D.c.pk, score.label("score")).where(D.c.pk == any_(_int_array(window)))
+                .order_by(score.desc(), D.c.pk.desc()).limit(n_ranked).offset(ranked_off))]
+        if n_rest:
+            page += [(pk, 0.0) for pk in by_pk[RANK_WINDOW + rest_off:RANK_WINDOW + rest_off + n_rest]]
+    else:
+        sign = -1 if sort == "newest" else 1
+        dated = sorted((r for r in found if r.key is not None), key=lambda r: (r.key, r.pk), reverse=sign < 0)
+        undated = sorted((r for r in found if r.key is None), key=lambda r: sign * r.pk)
+        page = [(r.pk, 0.0) for r in (dated + undated)[offset:offset + limit]]
+    snippets: dict[int, str] = {}
+    if page:
+        opts = f"StartSel={HL_START}, StopSel={HL_END}, MaxWords=30, MinWords=12, MaxFragments=1"
+        head = func.ts_headline(_PG_SIMPLE, D.c.text, tsq, literal_column("'" + opts + "'"))
+        snippets = {r.pk: r.snippet for r in conn.execute(
+            select(D.c.pk, head.label("snippet")).where(D.c.pk.in_([pk for pk, _ in page])))}
+    return page, total, snippets
+
+
+# Fewer documents than this left unread by a PostgreSQL search are read too, so that
+# small stores and nearly complete reads give exact totals.
+SMALL_REST = 10_000
+
+
+def _probe(conn: Connection, match: list, slices, need: int, n_docs: int) -> tuple[list, float]:
+    """Read matches slice by slice, each slice a share of the store in the sort's order
+    (the first about 2 * need documents, then growing with the density of matches
+    seen), until ``need`` are found (and more than SMALL_REST documents are left) or
+    nothing is left. Returns the rows found (pk, key) and the share of the store the
+    slices covered (1: all of it)."""
+    found: list = []
+    share = min(1.0, 2.0 * need / n_docs)
+    # Bitmap scans only: walking an index in order and testing each row's tsvector
+    # (read from TOAST) looks cheap to the planner and is not.
+    _pg_settings(conn, enable_indexscan="off", enable_seqscan="off")
+    try:
+        while True:
+            cond, key, covered = slices(share)
+            found += conn.execute(select(D.c.pk, key.label("key")).where(*match, cond)).all()
+            if covered >= 1:
+                return found, covered
+            if len(found) >= need:
+                if (1 - covered) * n_docs > SMALL_REST:
+                    return found, covered
+                share = 1.0  # little is left: read it, for an exact total
+                continue
+            grow = need / len(found) * 1.3 if found else 8.0
+            share = min(1.0, covered * min(max(grow, 1.5), 64.0))
+    finally:
+        _pg_settings(conn, enable_indexscan="on", enable_seqscan="on")
+
+
+def _pg_settings(conn: Connection, **settings: str) -> None:
+    """PostgreSQL settings for the rest of this transaction, in one round trip."""
+    conn.execute(select(*[func.set_config(name, value, True) for name, value in settings.items()]))
+
+
+def _int_array(values: list[int]):
+    """A PostgreSQL integer[] parameter, sent as one text value (cheaper than one per element)."""
+    return cast(bindparam(None, "{" + ",".join(str(int(v)) for v in values) + "}", type_=String), ARRAY(Integer))
+
+
+def _pk_slices(lo_pk: int, hi_pk: int):
+    """Slices of the most recently stored documents: pk in (hi - share * n, previous bound]."""
+    n = hi_pk - lo_pk + 1
+    state: dict[str, Any] = {"upper": None}
+
+    def next_slice(share: float):
+        upper = hi_pk if state["upper"] is None else state["upper"]
+        bound = min(hi_pk - max(1, int(share * n)), upper - 1) if share < 1 else lo_pk - 1
+        conds = [] if state["upper"] is None else [D.c.pk <= state["upper"]]
+        if bound >= lo_pk:
+            conds.append(D.c.pk > bound)
+        state["upper"] = bound
+        return and_(true(), *conds), D.c.pk, (hi_pk - bound) / n
+
+    return next_slice
+
+
+def _date_slices(conn: Connection, conds: list, *, newest: bool):
+    """Slices by publication date from the newest (or oldest) day of the selection, a
+    share of its days each; the last slice holds the undated documents too."""
+    import datetime as dt
+
+    col = D.c.published_begin
+    first, last = conn.execute(select(func.min(col), func.max(col)).where(*conds)).one()
+    try:
+        d0, d1 = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    except (TypeError, ValueError):  # nothing dated, or a date this cannot step
+        d0 = d1 = None
+    n_days = (d1 - d0).days + 1 if d0 else 1
+    state: dict[str, Any] = {"prev": None, "days": 0}
+
+    def next_slice(share: float):
+        days = min(n_days, max(state["days"] + 1, int(share * n_days))) if d0 else n_days
+        state["days"] = days
+        prev, bound = state["prev"], None
+        if days < n_days:
+            bound = (d1 - dt.timedelta(days=days - 1) if newest else d0 + dt.timedelta(days=days - 1)).isoformat()
+        state["prev"] = bound
+        if newest:
+            conds = ([col < prev] if prev else []) + ([col >= bound] if bound else [])
+        else:
+            conds = ([col > prev] if prev else []) + ([col <= bound] if bound else [])
+        if bound is None and conds:  # the last slice: the remaining days and the undated documents
+            conds = [or_(conds[0], col.is_(None))]
+        return and_(true(), *conds), col, days / n_days
+
+    return next_slice
+
+
+_SQLITE_NAMED = None
+
+
+def _sqlite_where(conds: list) -> tuple[str, dict]:
+    """Conditions on documents as SQL text with named parameters (' AND ...'), for the
+    statements below that need SQLite's INDEXED BY, which SQLAlchemy does not render."""
+    global _SQLITE_NAMED
+    if not conds:
+        return "", {}
+    if _SQLITE_NAMED is None:
+        from sqlalchemy.dialects import sqlite
+
+        _SQLITE_NAMED = sqlite.dialect(paramstyle="named")
+    c = and_(*conds).compile(dialect=_SQLITE_NAMED, compile_kwargs={"render_postcompile": True})
+    return f" AND ({c})", dict(c.params)
+
+
+def _match_page_sqlite(conn: Connection, q: str, conds: list, limit: int, offset: int,
+                       sort: str) -> tuple[list[tuple[int, float]], int, dict[int, str]]:
+    from . import RANK_WINDOW, Total
+
+    expr = fts5_query(q)
+    if not expr:
+        return [], 0, {}
+    where, params = _sqlite_where(conds)
+    params.update(q=expr, limit=limit, offset=offset)
+    # The full-text match drives every statement (FTS5 reads its matches in rowid
+    # order); filters are read from the covering index ix_documents_filter, never
+    # from the (large) document rows. CROSS JOIN keeps SQLite from walking a
+    # filter's index and probing the full-text index per row.
+    fts = "FROM documents_fts WHERE documents_fts MATCH :q"
+    filtered = ("FROM documents_fts CROSS JOIN documents INDEXED BY ix_documents_filter "
+                f"ON documents.pk = documents_fts.rowid WHERE documents_fts MATCH :q{where}")
+    source = filtered if where else fts
+    page: list[tuple[int, float]] = []
+    total = None
+    if sort == "rank":
+        floor = conn.execute(text(
+            f"SELECT documents_fts.rowid {source} ORDER BY documents_fts.rowid DESC LIMIT 1 OFFSET :w"),
+            {**params, "w": RANK_WINDOW - 1}).scalar()
+        window = RANK_WINDOW if floor is not None else None  # None: every match is in the window
+        n_ranked, ranked_off, n_rest, rest_off = _window_split(window or 2**62, limit, offset)
+        if n_ranked:
+            above = " AND documents_fts.rowid >= :floor" if floor is not None else ""
+            rows = conn.execute(text(
+                f"SELECT documents_fts.rowid AS pk, -bm25(documents_fts, 2.0, 1.0) AS score {source}{above} "
+                "ORDER BY score DESC, pk DESC LIMIT :n OFFSET :o"),
+                {**params, "floor": floor, "n": n_ranked, "o": ranked_off}).all()
+            page += [(r.pk, float(r.score)) for r in rows]
+        if n_rest and floor is not None:
+            rows = conn.execute(text(
+                f"SELECT documents_fts.rowid AS pk {source} AND documents_fts.rowid < :floor "
+                "ORDER BY documents_fts.rowid DESC LIMIT :n OFFSET :o"),
+                {**params, "floor": floor, "n": n_rest, "o": rest_off}).all()
+            page += [(r.pk, 0.0) for r in rows]
+    else:
+        order = ("documents.published_begin IS NULL, documents.published_begin DESC, documents.pk DESC"
+                 if sort == "newest" else
+                 "documents.published_begin IS NULL, documents.published_begin ASC, documents.pk ASC")
+        # Every match is sorted by date: the match runs once (materialised), then
+        # the filters and dates come from the covering index.
+        rows = conn.execute(text(
+            "WITH m AS MATERIALIZED (SELECT rowid AS pk FROM documents_fts WHERE documents_fts MATCH :q) "
+            "SELECT m.pk, count(*) OVER () AS total "
+            "FROM m JOIN documents INDEXED BY ix_documents_filter ON documents.pk = m.pk "
+            f"WHERE 1=1{where} ORDER BY {order} LIMIT :limit OFFSET :offset"), params).all()
+        page = [(r.pk, 0.0) for r in rows]
         if rows:
             total = rows[0].total
+    if total is None:
+        if where:
+            total = conn.execute(text(
+                "WITH m AS MATERIALIZED (SELECT rowid AS pk FROM documents_fts WHERE documents_fts MATCH :q) "
+                "SELECT count(*) FROM m JOIN documents INDEXED BY ix_documents_filter ON documents.pk = m.pk "
+                f"WHERE 1=1{where}"), params).scalar_one()
         else:
-            total = conn.execute(select(func.count()).select_from(source).where(*conds)).scalar_one()
-        snippets: dict[int, str] = {}
-        if rows:
-            snip = func.snippet(_FTS_TABLE, 1, HL_START, HL_END, "…", 16)
-            srows = conn.execute(select(_FTS_ROWID.label("pk"), snip.label("snippet")).select_from(_FTS)
-                                 .where(match, _FTS_ROWID.in_([r.pk for r in rows])))
-            snippets = {r.pk: r.snippet for r in srows}
-    else:
-        tsq = _tsquery(q)
-        score = func.ts_rank(_PG_TSV, tsq)
-        where = [_PG_TSV.op("@@")(tsq), *conds]
-        stmt = select(*cols, score.label("score")).where(*where).order_by(*_order(sort, score)).limit(limit).offset(offset)
-        rows = conn.execute(stmt).all()
-        total = conn.execute(select(func.count()).select_from(D).where(*where)).scalar_one()
-        snippets = {}
-        if rows:
-            opts = f"StartSel={HL_START}, StopSel={HL_END}, MaxWords=30, MinWords=12, MaxFragments=1"
-            head = func.ts_headline(_PG_SIMPLE, D.c.text, tsq, literal_column("'" + opts + "'"))
-            srows = conn.execute(select(D.c.pk, head.label("snippet")).where(D.c.pk.in_([r.pk for r in rows])))
-            snippets = {r.pk: r.snippet for r in srows}
-    details = {}
-    if rows:
-        details = {r.pk: r for r in conn.execute(
-            select(D.c.pk, D.c.id, D.c.title, D.c.published, D.c.source, D.c.language,
-                   func.substr(D.c.text, 1, 160).label("preview")).where(D.c.pk.in_([r.pk for r in rows])))}
-    items = [dict(_doc_row(details[r.pk]), preview=details[r.pk].preview, score=float(r.score or 0.0),
-                  snippet=snippet_parts(snippets.get(r.pk) or ""))
-             for r in rows if r.pk in details]
-    return items, total
+            total = conn.execute(text(f"SELECT count(*) {fts}"), params).scalar_one()
+    snippets: dict[int, str] = {}
+    if page:
+        pks = {f"p{i}": pk for i, (pk, _) in enumerate(page)}
+        snip = f"snippet(documents_fts, 1, '{HL_START}', '{HL_END}', '…', 16)"  # fixed text
+        snippets = {r.pk: r.snippet for r in conn.execute(text(
+            f"SELECT rowid AS pk, {snip} AS snippet FROM documents_fts WHERE documents_fts MATCH :q "
+            f"AND rowid IN ({', '.join(':' + k for k in pks)})"), {"q": expr, **pks})}
+    return page, Total(total), snippets
 
 
 def facets(conn: Connection, dialect: str, sel: Selection, *, top: int = 20) -> dict[str, list[dict]]:
@@ -378,37 +607,61 @@ def _quote_item(r: Any) -> dict[str, Any]:
 NEWEST_DOCS = 200  # quotes about it, co-occurring entities and places: from the entity's newest documents
 
 
-def _newest(keys, pub_of, pk_of=lambda k: k) -> list:
-    """keys ordered as _order("newest"): published_begin descending, undated last, then pk descending."""
-    return sorted(keys, key=lambda k: (pub_of(k) is not None, pub_of(k) or "", pk_of(k)), reverse=True)
+def _in(dialect: str, col, values):
+    """col IN (integers) with the list as one parameter: a JSON array on SQLite, an
+    integer[] on PostgreSQL (not a placeholder per value to render and bind)."""
+    values = [int(v) for v in values]
+    if dialect == "sqlite":
+        return col.in_(select(literal_column("value")).select_from(
+            func.json_each(bindparam(None, json.dumps(values), type_=String))))
+    return col == any_(_int_array(values))
+
+
+def _entity_docs(name: str, type: str):
+    """(doc_pk, published_begin, n) for each document entity that is the entity (n: its
+    mentions, kept in entities.n_mentions) and each unlinked mention of its name (n = 1).
+    Both parts are found by index, and the linked part never reads the documents."""
+    linked = (select(E.c.doc_pk.label("doc_pk"), E.c.published_begin.label("pb"), E.c.n_mentions.label("n"))
+              .where(is_entity(name), E.c.type == type, E.c.n_mentions > 0))
+    plain = (select(M.c.doc_pk, D.c.published_begin, literal_column("1"))
+             .select_from(M.join(D, D.c.pk == M.c.doc_pk))
+             .where(M.c.text == name, M.c.entity.is_(None), M.c.type == type))
+    return union_all(linked, plain).subquery()
+
+
+def _newest_first(pb, *keys) -> list:
+    """Published interval start descending, undated last, then the keys (as given)."""
+    return [pb.is_(None), pb.desc(), *keys]
 
 
 def get_entity(conn: Connection, dialect: str, name: str, type: str, *, limit: int = 20) -> Optional[dict]:
     """One entity's report.
 
-    Counts and mentions per month cover all its documents (one pass over its
-    mentions, found by index); quotes by it are found by speaker (index); quotes
-    about it, co-occurring entities and places come from its NEWEST_DOCS newest
-    documents, so that the report costs the same for a rare and a frequent
-    entity (``/api/quotes?mentioned=`` and ``/api/places?entity=`` give all)."""
-    em = entity_mentions(name, type).subquery()
-    per_doc = conn.execute(select(em.c.doc_pk, D.c.published_begin, func.count().label("n"))
-                           .select_from(em.join(D, D.c.pk == em.c.doc_pk))
-                           .group_by(em.c.doc_pk, D.c.published_begin)).all()
-    if not per_doc:
+    Counts and mentions per month cover all its documents (aggregated in the
+    database from its document entities, found by index); quotes by it cover all
+    its quotes (the newest ``limit`` are listed); quotes about it, co-occurring
+    entities and places come from its NEWEST_DOCS newest documents, so that the
+    report costs about the same for a rare and a frequent entity
+    (``/api/quotes?mentioned=`` and ``/api/places?entity=`` give all)."""
+    u = _entity_docs(name, type)
+    # one row per document (date and mentions), newest first; counted here in one pass
+    own = conn.execute(select(u.c.doc_pk, u.c.pb, func.sum(u.c.n).label("n")).group_by(u.c.doc_pk, u.c.pb)
+                       .order_by(*_newest_first(u.c.pb, u.c.doc_pk.desc()))).all()
+    if not own:
         return None
-    published = {r.doc_pk: r.published_begin for r in per_doc}
-    months: dict[Optional[str], list[int]] = {}
-    for r in per_doc:
-        m = months.setdefault(r.published_begin[:7] if r.published_begin else None, [0, 0])
+    by_month: dict[Optional[str], list[int]] = {}
+    for r in own:
+        m = by_month.setdefault(r.pb[:7] if r.pb else None, [0, 0])
         m[0] += r.n
         m[1] += 1
-    own = _newest(published, published.get)
-    newest = own[:NEWEST_DOCS]
+    published = {r.doc_pk: r.pb for r in own[:max(NEWEST_DOCS, limit)]}
+    newest = [r.doc_pk for r in own[:NEWEST_DOCS]]
 
+    em = entity_mentions(name, type).subquery()
     spans: dict[int, list[tuple[int, int]]] = {}
     aliases = set()
-    for r in conn.execute(select(em.c.doc_pk, em.c.start, em.c.end, em.c.text).where(em.c.doc_pk.in_(newest))):
+    in_newest = lambda col: _in(dialect, col, newest)  # noqa: E731
+    for r in conn.execute(select(em.c.doc_pk, em.c.start, em.c.end, em.c.text).where(in_newest(em.c.doc_pk))):
         spans.setdefault(r.doc_pk, []).append((r.start, r.end))
         aliases.add(r.text)
     for (raw,) in conn.execute(select(E.c.aliases).where(is_entity(name), E.c.type == type).distinct().limit(200)):
@@ -418,28 +671,7 @@ def get_entity(conn: Connection, dialect: str, name: str, type: str, *, limit: i
             pass
     aliases.discard(name)
 
-    # quotes by: speaker name, a speaker linked to the entity, or speaker text in its documents
-    by: dict[tuple[int, int], Optional[str]] = {}
-    linked = (select(Q.c.doc_pk, Q.c.idx, D.c.published_begin)
-              .select_from(Q.join(E, and_(E.c.doc_pk == Q.c.doc_pk, E.c.id == Q.c.speaker_entity))
-                           .join(D, D.c.pk == Q.c.doc_pk)).where(is_entity(name)))
-    named = (select(Q.c.doc_pk, Q.c.idx, D.c.published_begin).select_from(Q.join(D, D.c.pk == Q.c.doc_pk))
-             .where(Q.c.speaker_name == name))
-    for stmt in (linked, named):
-        by.update({(r.doc_pk, r.idx): r.published_begin for r in conn.execute(stmt)})
-    # quotes about: a mention of it inside the quote, or its name in the quote's text
-    about: dict[tuple[int, int], Optional[str]] = {}
-    lname = name.lower()
-    if newest:
-        for r in conn.execute(select(Q.c.doc_pk, Q.c.idx, Q.c.start, Q.c.end, Q.c.text, Q.c.speaker_text)
-                              .where(Q.c.doc_pk.in_(newest))):
-            if r.speaker_text == name:
-                by[(r.doc_pk, r.idx)] = published[r.doc_pk]
-            if lname in r.text.lower() or any(r.start <= s and e <= r.end for s, e in spans.get(r.doc_pk, ())):
-                about[(r.doc_pk, r.idx)] = published[r.doc_pk]
-
-    def page(found: dict) -> list[dict]:
-        keys = _newest(found, found.get, lambda k: (k[0], -k[1]))[:limit]
+    def quote_page(keys: list[tuple[int, int]]) -> list[dict]:
         if not keys:
             return []
         items = {(r.doc_pk, r.idx): r for r in conn.execute(
@@ -447,29 +679,59 @@ def get_entity(conn: Connection, dialect: str, name: str, type: str, *, limit: i
             .where(tuple_(Q.c.doc_pk, Q.c.idx).in_(keys)))}
         return [_quote_item(items[k]) for k in keys if k in items]
 
-    # co-occurring entities in the newest documents
-    cooc = []
-    if newest:
-        u = _named_mentions([M.c.doc_pk.in_(newest)], [M.c.doc_pk.in_(newest)])
-        g = (select(u.c.name, u.c.type, func.count(distinct(u.c.doc_pk)).label("documents"),
-                    func.count().label("mentions"))
-             .where(or_(u.c.name != name, u.c.type != type)).group_by(u.c.name, u.c.type).subquery())
-        cooc = conn.execute(select(g).order_by(g.c.documents.desc(), g.c.mentions.desc(), g.c.name, g.c.type)
-                            .limit(limit)).all()
-    pl = _place_groups([P.c.doc_pk.in_(newest)] if newest else [false()])
+    # quotes by: a speaker linked to the entity, its name as the speaker's name, or
+    # (in its newest documents) as the speaker's text; counted and paged in the database
+    by_u = union(
+        select(Q.c.doc_pk, Q.c.idx, E.c.published_begin.label("pb"))
+        .select_from(Q.join(E, and_(E.c.doc_pk == Q.c.doc_pk, E.c.id == Q.c.speaker_entity))).where(is_entity(name)),
+        select(Q.c.doc_pk, Q.c.idx, D.c.published_begin).select_from(Q.join(D, D.c.pk == Q.c.doc_pk))
+        .where(Q.c.speaker_name == name),
+        select(Q.c.doc_pk, Q.c.idx, D.c.published_begin).select_from(Q.join(D, D.c.pk == Q.c.doc_pk))
+        .where(in_newest(Q.c.doc_pk), Q.c.speaker_text == name),
+    ).subquery()
+    by_rows = conn.execute(select(by_u.c.doc_pk, by_u.c.idx, func.count().over().label("total"))
+                           .order_by(*_newest_first(by_u.c.pb, by_u.c.doc_pk.desc(), by_u.c.idx))
+                           .limit(limit)).all()
+    # quotes about: a mention of it inside the quote, or its name in the quote's text
+    about = []
+    lname = name.lower()
+    for r in conn.execute(select(Q.c.doc_pk, Q.c.idx, Q.c.start, Q.c.end, Q.c.text)
+                          .where(in_newest(Q.c.doc_pk))):
+        if lname in r.text.lower() or any(r.start <= s and e <= r.end for s, e in spans.get(r.doc_pk, ())):
+            about.append((r.doc_pk, r.idx))
+    pub = published.get
+    about.sort(key=lambda k: (pub(k[0]) is not None, pub(k[0]) or "", k[0], -k[1]), reverse=True)
+
+    # co-occurring entities in the newest documents: document entities under their
+    # cross-document name (mentions from entities.n_mentions), unlinked mentions by text
+    co = union_all(
+        select(func.coalesce(GE.c.name, E.c.name).label("name"), E.c.type.label("type"),
+               E.c.doc_pk.label("doc_pk"), E.c.n_mentions.label("n"))
+        .select_from(E.outerjoin(GE, GE.c.id == E.c.global_id)).where(in_newest(E.c.doc_pk), E.c.n_mentions > 0),
+        select(M.c.text, M.c.type, M.c.doc_pk, literal_column("1")).where(in_newest(M.c.doc_pk), M.c.entity.is_(None)),
+    ).subquery()
+    g = (select(co.c.name, co.c.type, func.count(distinct(co.c.doc_pk)).label("documents"),
+                func.sum(co.c.n).label("mentions"))
+         .where(or_(co.c.name != name, co.c.type != type)).group_by(co.c.name, co.c.type).subquery())
+    cooc = conn.execute(select(g).order_by(g.c.documents.desc(), g.c.mentions.desc(), g.c.name, g.c.type)
+                        .limit(limit)).all()
+    pl = _place_groups([in_newest(P.c.doc_pk)])
     places = conn.execute(select(pl).order_by(pl.c.documents.desc(), pl.c.label).limit(limit)).all()
+    recent = [r.doc_pk for r in own[:limit]]
     docs_items = {r.pk: r for r in conn.execute(
-        select(D.c.pk, D.c.id, D.c.title, D.c.published, D.c.source, D.c.language).where(D.c.pk.in_(own[:limit])))}
+        select(D.c.pk, D.c.id, D.c.title, D.c.published, D.c.source, D.c.language).where(_in(dialect, D.c.pk, recent)))}
     return dict(
-        name=name, type=type, aliases=sorted(aliases), mentions=sum(r.n for r in per_doc), documents=len(published),
-        mentions_by_month=[dict(month=k, mentions=v[0], documents=v[1])
-                           for k, v in sorted(months.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))],
-        quotes_by=dict(total=len(by), items=page(by)),
-        quotes_about=dict(total=len(about), items=page(about)),
-        co_occurring=[dict(name=r.name, type=r.type, documents=r.documents, mentions=r.mentions) for r in cooc],
+        name=name, type=type, aliases=sorted(aliases), mentions=int(sum(m[0] for m in by_month.values())),
+        documents=len({r.doc_pk for r in own}),
+        mentions_by_month=[dict(month=k, mentions=int(v[0]), documents=v[1])
+                           for k, v in sorted(by_month.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))],
+        quotes_by=dict(total=by_rows[0].total if by_rows else 0,
+                       items=quote_page([(r.doc_pk, r.idx) for r in by_rows])),
+        quotes_about=dict(total=len(about), items=quote_page(about[:limit])),
+        co_occurring=[dict(name=r.name, type=r.type, documents=r.documents, mentions=int(r.mentions)) for r in cooc],
         newest_documents_counted=len(newest),
         places=[_place_dict(r) for r in places],
-        recent_documents=[_doc_row(docs_items[pk]) for pk in own[:limit] if pk in docs_items],
+        recent_documents=[_doc_row(docs_items[pk]) for pk in recent if pk in docs_items],
     )
 
 
@@ -530,11 +792,20 @@ def list_places(conn: Connection, dialect: str, sel: Selection, *, limit: int = 
     conds = []
     pks = selected_doc_pks(dialect, sel)
     if pks is not None:
-        conds.append(P.c.doc_pk.in_(pks))
+        # the selected documents are found once, for the named and the unnamed places
+        docs = pks.cte("selected")
+        if dialect == "sqlite":
+            docs = docs.prefix_with("MATERIALIZED")
+        conds.append(P.c.doc_pk.in_(select(docs.c.pk)))
     g = _place_groups(conds)
-    rows = conn.execute(select(g).order_by(g.c.documents.desc(), g.c.mentions.desc(), g.c.label, g.c.lat, g.c.lon)
+    # one pass: the page and the number of groups (a window count over the grouping)
+    rows = conn.execute(select(g, func.count().over().label("total"))
+                        .order_by(g.c.documents.desc(), g.c.mentions.desc(), g.c.label, g.c.lat, g.c.lon)
                         .limit(limit).offset(offset)).all()
-    total = conn.execute(select(func.count()).select_from(g)).scalar_one()
+    if rows:
+        total = rows[0].total
+    else:
+        total = conn.execute(select(func.count()).select_from(g)).scalar_one() if offset else 0
     return [_place_dict(r) for r in rows], total
 
 

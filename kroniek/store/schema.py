@@ -183,6 +183,7 @@ entity_surnames = Table(
     metadata,
     Column("surname", String(200), primary_key=True),
     Column("global_id", String(64), primary_key=True),
+    Index("ix_entity_surnames_global", "global_id"),  # a merge moves an entity's surnames
 )
 
 entity_aliases = Table(
