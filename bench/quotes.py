@@ -269,7 +269,8 @@ def polnear_files(root: Path, limit: Optional[int]) -> list[tuple[Path, Path]]:
     scored on the first annotation in name order."""
     out = []
     for tf in sorted((root / "text").glob("*.txt"))[:limit]:
-        anns = sorted((root / "attributions").glob(tf.stem + "_*.ann")) or sorted((root / "attributions").glob(tf.stem + ".ann"))
+        ann_dir = root / "attributions"
+        anns = sorted(ann_dir.glob(tf.stem + "_*.ann")) or sorted(ann_dir.glob(tf.stem + ".ann"))
         if anns:
             out.append((tf, anns[0]))
     return out
