@@ -141,11 +141,15 @@ def insert_returning(conn: Connection, table, columns: tuple[str, ...], rows: li
 
 
 def _select_in(conn: Connection, sql: str, values: list, size: int = 500) -> list[tuple]:
-    """Rows of a fixed query whose ``IN ({})`` takes these values, in chunks."""
+    """Rows of a fixed query whose ``{}`` (after a column) matches any of
+    these values: ``IN (?, ...)`` in chunks on SQLite, ``= ANY(array)`` on
+    PostgreSQL (a long IN list costs PostgreSQL more to plan than to run)."""
+    if conn.dialect.name == "postgresql":
+        return conn.exec_driver_sql(sql.format("= ANY(%s)"), (list(values),)).all() if values else []
     rows: list[tuple] = []
     for chunk in _in_chunks(values, size):
         marks = ", ".join("?" * len(chunk))
-        rows.extend(conn.exec_driver_sql(_driver_sql(conn, sql.format(marks)), tuple(chunk)).all())
+        rows.extend(conn.exec_driver_sql(_driver_sql(conn, sql.format(f"IN ({marks})")), tuple(chunk)).all())
     return rows
 
 
@@ -255,13 +259,13 @@ def link_documents(conn: Connection, articles: list[Article]) -> Links:
     info: dict[str, tuple[str, bool, Optional[int]]] = {}
     for key, gid, name, only, geo in _select_in(
             conn, 'SELECT k."key", k.global_id, g.name, g.surname_only, g.geonames_id FROM entity_keys k '
-                  'LEFT JOIN global_entities g ON g.id = k.global_id WHERE k."key" IN ({})', sorted(lookup)):
+                  'LEFT JOIN global_entities g ON g.id = k.global_id WHERE k."key" {}', sorted(lookup)):
         owner[key] = gid
         if name is not None:
             info[gid] = (name, bool(only), geo)
     for sn, gid, name, only, geo in _select_in(
             conn, "SELECT s.surname, s.global_id, g.name, g.surname_only, g.geonames_id FROM entity_surnames s "
-                  "LEFT JOIN global_entities g ON g.id = s.global_id WHERE s.surname IN ({})", sorted(surnames)):
+                  "LEFT JOIN global_entities g ON g.id = s.global_id WHERE s.surname {}", sorted(surnames)):
         by_surname.setdefault(sn, []).append(gid)
         surnames_of.setdefault(gid, set()).add(sn)
         if name is not None:
