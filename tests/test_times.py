@@ -506,7 +506,8 @@ def test_anaphoric_expressions_follow_the_date_named():
     assert by["the following year"] == "1996"
     assert by["later that year"] == "1998"
     assert by["that year"] == "1988"
-    assert by["previous Friday"] == "1989-10-20"
+    # the determiner is part of the extent (TimeML), as in "the following year"
+    assert by["the previous Friday"] == "1989-10-20"
     # TimeML: "three days later" is a duration ("later" a signal); the
     # interval is the day it lands on, counted from the date named
     later = next(t for t in times(text, "en", "2000-01-15") if t.text == "three days later")
@@ -637,3 +638,51 @@ def test_report_periods_and_small_forms():
     assert not [t for t in times("The current account deficit grew.", "en", "1989-10-30") if t.text == "current"]
     # ordinals and titles are no times
     assert not times("A second group of directors joined; he spoke on This Week.", "en", "1989-10-30")
+
+
+# --- weekdays anaphoric over a long paragraph, scheduled present, stretches -------
+
+
+def test_previous_weekday_counts_from_the_day_reported_paragraphs_later():
+    # the story tells Friday's trading; "the previous Friday" three
+    # paragraphs on is the Friday before that, not the one before the article
+    filler = "Dealers said the market was nervous and volume was heavy in most sectors. " * 8
+    text = "London share prices closed sharply lower Friday. " + filler + "The index was down 4.5% from the previous Friday."
+    t = one(text, "en", "1989-10-30", "the previous Friday")
+    assert t.value == "1989-10-20"
+
+
+@pytest.mark.parametrize(
+    "text, span, value",
+    [
+        # news present tense for a scheduled event: the coming Monday
+        ("He and Arafat meet separately Monday with Albright.", "Monday", "1998-05-04"),
+        ("The committee convenes Tuesday to vote on the bill.", "Tuesday", "1998-05-05"),
+        ("The new rule takes effect Monday.", "Monday", "1998-05-04"),
+        # not a verb: "a return", "the meet"; an infinitive after a past verb
+        ("Officials said the talks had collapsed Monday.", "Monday", "1998-04-27"),
+        ("The protest marked a return to the rallies of early December.", "early December", "1997-12"),
+    ],
+)
+def test_scheduled_present_is_future(text, span, value):
+    assert one(text, "en", "1998-05-01", span).value == value
+
+
+@pytest.mark.parametrize(
+    "text, span, value",
+    [
+        ("Over the years many more patients died.", "the years", "PXY"),
+        ("They may sell junk bonds in the weeks ahead.", "the weeks ahead", "PXW"),
+        ("Prisoners were taken in the first hours of the ground war.", "the first hours", "PTXH"),
+        ("In the years that followed, they waged war.", "years", "PXY"),
+    ],
+)
+def test_unspecified_stretches_are_durations(text, span, value):
+    t = one(text, "en", "1998-05-01", span)
+    assert (t.type, t.value) == ("DURATION", value)
+
+
+def test_days_before_an_event_is_no_stretch():
+    # "in the days before the shooting" points at a date, not a duration
+    found = times("His car was seen in the days before the shooting.", "en", "1999-04-10")
+    assert not any(t.type == "DURATION" for t in found)
