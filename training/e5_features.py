@@ -48,13 +48,13 @@ def _features(words: list[list[str]]) -> list[np.ndarray]:
     return [f.astype(np.float16) for f in token_features(get_encoder(max(LAYERS)), words, LAYERS)]
 
 
-def main(jobs: int) -> None:
+def main(jobs: int, corpora: tuple[str, ...] = CORPORA) -> None:
     from kroniek.models.e5context import doc_key
 
     out = WORK / "e5cache"
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    for corpus in CORPORA:
+    for corpus in corpora:
         stored = _stored_keys(out, corpus)
         words = [w for w in _words(corpus) if doc_key(w) not in stored]
         if not words:
@@ -84,4 +84,7 @@ def main(jobs: int) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=2)
-    main(ap.parse_args().jobs)
+    ap.add_argument("--corpora", nargs="+", choices=CORPORA, default=list(CORPORA),
+                    help="only these corpora (a UD-only retraining needs no NER features)")
+    args = ap.parse_args()
+    main(args.jobs, tuple(args.corpora))

@@ -5,7 +5,7 @@ UD Dutch LassySmall (``--with-alpino`` adds UD Alpino dev/test to training): the
 dropped from training so that dev/test scores are honest.
 
 CoNLL-2002 Dutch: ned.train is split by document (-DOCSTART-) into
-train (90 %) and a dev split (every 10th document) for checkpoint selection;
+train (90 %) and a dev split (its last documents, 10 % of the tokens, in one block) for checkpoint selection;
 ned.testa is converted only for the reported figure (bench/ner.py).
 """
 
@@ -122,8 +122,15 @@ def main() -> None:
 
     nlp = spacy.blank("nl")
     docs = conll2002_docs(CONLL / "ned.train", nlp)
-    train = [d for i, d in enumerate(docs) if i % 10 != 9]
-    dev = [d for i, d in enumerate(docs) if i % 10 == 9]
+    # dev split for checkpoint selection: the last documents, a tenth of the
+    # tokens, in one block. Every 10th document (the earlier split) shares its weeks and
+    # names with the training text, so it rewarded memorised names: the fast
+    # model scored 0.80 there and 0.73 on ned.testa, which is another period.
+    cut, dev_tokens = len(docs), 0
+    while dev_tokens < sum(len(d) for d in docs) // 10:
+        cut -= 1
+        dev_tokens += len(docs[cut])
+    train, dev = docs[:cut], docs[cut:]
     DocBin(docs=train).to_disk(OUT / "ner-train.spacy")
     DocBin(docs=dev).to_disk(OUT / "ner-dev.spacy")
     testa = conll2002_docs(CONLL / "ned.testa", nlp)

@@ -99,7 +99,7 @@ class E5Context:
 
     def __init__(self, nlp: Language, name: str, layers: list[int], max_pieces: int, cache: str):
         self.name = name
-        self.layers = list(layers)
+        self.layers = sorted(layers)  # E5Features reads the deepest ones last
         self.max_pieces = max_pieces
         self.cache_path = cache
         self._cache: dict[str, np.ndarray] | None = None
@@ -192,6 +192,11 @@ def E5Features(width: int) -> Model:
             context._annotate(missing)
         for doc in docs:
             f = doc._.e5
+            # the context component stores its layers in ascending order; a
+            # component trained on fewer of them reads the deepest ones (the
+            # NER reads layers 9 and 12 where the parser also reads layer 6)
+            if f.shape[1] > width:
+                f = f[:, -width:]
             out.append(ops.asarray2f(f.astype(np.float32, copy=False)))
         return out, lambda d_out: []
 
