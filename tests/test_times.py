@@ -686,3 +686,17 @@ def test_days_before_an_event_is_no_stretch():
     # "in the days before the shooting" points at a date, not a duration
     found = times("His car was seen in the days before the shooting.", "en", "1999-04-10")
     assert not any(t.type == "DURATION" for t in found)
+
+
+def test_the_quarter_is_the_quarter_the_report_named():
+    # other dates in between ("this month", "April") do not make "the
+    # quarter" the one before the article: it is still the quarter reported
+    text = (
+        "Sun earned $5.2 million in the fiscal first quarter ended Sept. 29. "
+        "Earlier this month it warned of problems with computers introduced in April. "
+        "It shipped 28,000 systems in the quarter."
+    )
+    found = [t for t in times(text, "en", "1989-10-26") if t.text == "the quarter"]
+    assert [t.value for t in found] == ["1989-Q1"]
+    # with no quarter named: the last one that ended
+    assert one("Sales rose in the quarter.", "en", "1989-10-26", "the quarter").value == "1989-Q3"

@@ -1250,10 +1250,14 @@ def _resolve_quarter(g, ref, ctx, lex, span):
             if ctx.last_q and not ctx.year_part_topic(span[0]):
                 return ("DATE", f"{y:04d}-{ctx.topic_quarter().split('-')[1]}", mod)
             return ("DATE", f"{y:04d}", mod)
-        if ctx.prev and re.match(r"^\d{4}-Q[1-4]$", ctx.prev[1] or ""):
-            # "the latest quarter" has ended: not a quarter still running
-            if not ("latest" in g and ref is not None and value_interval(ctx.prev[1])[1] >= ref):
-                return ("DATE", ctx.prev[1], mod)
+        # the quarter just named; else the last quarter the text named (a
+        # report keeps talking about its quarter after naming other dates:
+        # "the fiscal first quarter ... this month ... shipped in the quarter")
+        for q in ((ctx.prev[1] if ctx.prev else None), ctx.last_q):
+            if q and re.match(r"^\d{4}-Q[1-4]$", q):
+                # "the latest quarter" has ended: not a quarter still running
+                if not ("latest" in g and ref is not None and value_interval(q)[1] >= ref):
+                    return ("DATE", q, mod)
         if ref is None:
             return ("DATE", None, mod)
         return ("DATE", _fmt(ref - timedelta(days=45), "Q"), mod)
@@ -1514,7 +1518,8 @@ def find_times(text: str, lang: str, anchor: Optional[str] = None) -> list[TimeE
                 ctx.last_q = value
                 ctx.last_q_end = end
                 qb, qe = value_interval(value)
-                if anc is None or (qe <= anc.last and (anc.first - qe).days < 366):
+                # "the quarter" only repeats a quarter named: no new evidence
+                if "qword" not in g and (anc is None or (qe <= anc.last and (anc.first - qe).days < 366)):
                     # reported: it has ended, within the year before the article
                     ctx.q_count[value] = ctx.q_count.get(value, 0) + 1
         if typ == "DURATION" and value and ctx.period_rx.match(value):
