@@ -8,7 +8,7 @@ and exits 0; skips with a message when ../shared/data is absent.
   is parsed on its own), all tokens including punctuation, LAS on the full
   UD relation (``flat:name`` etc.), as the CoNLL 2018 scorer's LAS does.
 - Sentences: the raw text of each LassySmall test document (``# newdoc``;
-  the sentences' ``# text`` joined by a space) through the whole pipeline
+  the sentences' ``# text`` in the layout ``sentence_scores`` describes) through the whole pipeline
   (tokenizer + parser; a document is a ``# newdoc`` or, where there is
   none, the sentences sharing a ``sent_id`` prefix before ``.p.``); F1 over sentence spans (same start and end, in
   characters, whitespace ignored), as the CoNLL 2018 "Sentences" metric.
@@ -23,6 +23,7 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
 import argparse  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -107,26 +108,37 @@ def score(spec: str, joined_with_spaces: bool = False) -> dict:
     }
 
 
+# a sentence closed by punctuation, possibly followed by a closing quote or bracket
+CLOSED = re.compile(r"[.!?:;…][\"'”’»)\]]*$")
+
+
 def sentence_scores(nlp, sents: list[dict], joined_with_spaces: bool) -> dict:
     """Sentence boundaries on raw text, document by document, as the product
     emits them (kroniek.nlp.tokens.sentences_of). The text keeps the source
     layout: sentences of one paragraph (sent_id "doc.p.N.s.M") joined by a
-    space, paragraphs (headings, list items) by a blank line;
-    ``joined_with_spaces`` glues everything with spaces (the harder, less
-    realistic variant that earlier figures used)."""
+    space, paragraphs (headings, list items) by a blank line; and a sentence
+    that ends without closing punctuation ends its line. The treebank keeps
+    no line breaks, and it files list items ("Hergé", "Henri Lafontaine",
+    ...: the wiki's bulleted lists) as sentences of one paragraph: glued
+    with spaces they become one run of names that no reader could split,
+    while prose never ends a sentence without a mark. ``joined_with_spaces``
+    glues everything with spaces (the harder, less realistic variant)."""
     by_doc: dict[str, list[dict]] = {}
     for k, s in enumerate(sents):
         by_doc.setdefault(s["doc"] or f"s{k // 10}", []).append(s)
     gold_spans, pred_spans = set(), set()
     texts = []
     for d, ss in by_doc.items():
-        text, offs, para = "", [], None
+        text, offs, para, closed = "", [], None, True
         for s in ss:
             t = s["text"] or " ".join(s["words"])
             p_id = s.get("sent_id", "").split(".s.")[0]
             if text:
-                text += " " if joined_with_spaces or p_id == para else "\n\n"
-            para = p_id
+                if joined_with_spaces or (p_id == para and closed):
+                    text += " "
+                else:
+                    text += "\n" if p_id == para else "\n\n"
+            para, closed = p_id, bool(CLOSED.search(t))
             offs.append((len(text), len(text) + len(t)))
             text += t
         texts.append((d, text, offs))
