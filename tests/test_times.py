@@ -700,3 +700,23 @@ def test_the_quarter_is_the_quarter_the_report_named():
     assert [t.value for t in found] == ["1989-Q1"]
     # with no quarter named: the last one that ended
     assert one("Sales rose in the quarter.", "en", "1989-10-26", "the quarter").value == "1989-Q3"
+
+
+@pytest.mark.parametrize(
+    "text, span, typ, value",
+    [
+        ("They will have to live without power for a while.", "a while", "DURATION", "PXX"),
+        ("The plan will be submitted at a later date.", "a later date", "DATE", "FUTURE_REF"),
+        ("Margins will stay thin in the near term.", "the near term", "DATE", "FUTURE_REF"),
+        ("The loan may be extended for an additional year.", "an additional year", "DURATION", "P1Y"),
+        ("He stayed two extra days.", "two extra days", "DURATION", "P2D"),
+    ],
+)
+def test_vague_future_and_unspecified_durations(text, span, typ, value):
+    t = one(text, "en", "1989-10-26", span)
+    assert (t.type, t.value) == (typ, value)
+
+
+def test_a_while_ago_is_not_a_duration():
+    found = times("A while ago he left; meanwhile, while it rained, he waited.", "en", "1989-10-26")
+    assert [(t.text, t.value) for t in found] == [("A while ago", "PAST_REF")]
