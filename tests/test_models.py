@@ -54,6 +54,14 @@ def test_static_vectors_cover_every_word():
     assert np.linalg.norm(batch[1]) > 0  # an unseen word still gets a vector
 
 
+def test_quotes_and_brackets_around_sentence_ends():
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("kroniek_paragraph_breaks")
+    doc = nlp('"Wij gaan." Daarna kwam hij. "Nee!" riep zij. (Zie boven.) Dan zei hij: "Ja." en ging.')
+    assert [doc.text[s.start:s.end] for s in sentences_of(doc)] == [
+        '"Wij gaan."', "Daarna kwam hij.", '"Nee!" riep zij.', "(Zie boven.)", 'Dan zei hij: "Ja." en ging.']
+
+
 def test_line_breaks_and_full_stops_start_sentences():
     nlp = spacy.blank("nl")
     nlp.add_pipe("kroniek_paragraph_breaks")
