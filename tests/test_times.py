@@ -720,3 +720,11 @@ def test_vague_future_and_unspecified_durations(text, span, typ, value):
 def test_a_while_ago_is_not_a_duration():
     found = times("A while ago he left; meanwhile, while it rained, he waited.", "en", "1989-10-26")
     assert [(t.text, t.value) for t in found] == [("A while ago", "PAST_REF")]
+
+
+def test_clock_time_takes_the_day_of_its_gloss():
+    text = "The father will leave at 4 in the morning (4 a.m. EDT Thursday), Castro said."
+    t = one(text, "en", "2000-04-05", "4 in the morning")
+    assert (t.type, t.value) == ("TIME", "2000-04-06T04:00")
+    # without a gloss: the article's day
+    assert one("He left at 4 in the morning.", "en", "2000-04-05", "4 in the morning").value == "2000-04-05T04:00"
