@@ -127,3 +127,24 @@ def test_mention_rules_are_data():
     assert not nl.is_demonym("Rusland")
     en = MentionRules.load("en")
     assert en.labels["GPE"] == "LOC" and en.labels["NORP"] == "MISC" and en.labels["DATE"] == ""
+
+
+def test_mentions_never_start_or_end_on_marks():
+    """Statistical taggers sometimes take in a quote mark or a line break at
+    an edge, or tag a lone mark; mentions are trimmed to the name."""
+    import spacy
+    from spacy.tokens import Span
+
+    from kroniek.nlp.mentions import MentionRules
+
+    nlp = spacy.blank("nl")
+    doc = nlp("“Het Kremlin zweeg.”\n\nPoetin sprak.")
+    words = [t.text for t in doc]
+    kremlin, close, poetin = words.index("Kremlin"), words.index("”"), words.index("Poetin")
+    doc.ents = [Span(doc, kremlin, kremlin + 1, label="ORG"), Span(doc, close, close + 2, label="MISC"),
+                Span(doc, poetin, poetin + 1, label="PER"), Span(doc, len(doc) - 1, len(doc), label="PER")]
+    got = [(doc[i:j].text, t) for i, j, t in MentionRules.load("nl").spans(doc)]
+    assert got == [("Kremlin", "ORG"), ("Poetin", "PER")]
+    doc.ents = [Span(doc, close - 1, close + 2, label="MISC")]  # ". ” \n\n": no letter at all
+    # only the lexicon's names remain (the tables know Kremlin and Poetin)
+    assert [doc[i:j].text for i, j, _ in MentionRules.load("nl").spans(doc)] == ["Kremlin", "Poetin"]

@@ -60,6 +60,8 @@ def test_quotes_and_brackets_around_sentence_ends():
     doc = nlp('"Wij gaan." Daarna kwam hij. "Nee!" riep zij. (Zie boven.) Dan zei hij: "Ja." en ging.')
     assert [doc.text[s.start:s.end] for s in sentences_of(doc)] == [
         '"Wij gaan."', "Daarna kwam hij.", '"Nee!" riep zij.', "(Zie boven.)", 'Dan zei hij: "Ja." en ging.']
+    doc = nlp("“Dat versterkt het gevoel van onenigheid.”\n\nBombarderen")
+    assert [t.is_sent_start for t in doc if t.text == "”"] == [False]
 
 
 def test_line_breaks_and_full_stops_start_sentences():

@@ -80,7 +80,10 @@ def paragraph_breaks(doc: Doc) -> Doc:
     opener[:-1] &= upper[1:] & ~trailing_space[:-1]
     opener[-1] = False
     starts = word & (after_break | (after_stop & (upper | opener)))
-    values = np.where(starts, 1, np.where(word & ~can_end, -1, 0))
+    # a closing mark glued to the word before it ('Defensie.”') ends a sentence, never starts one
+    glued_closer = np.zeros(n, dtype=bool)
+    glued_closer[1:] = np.isin(first[1:], CLOSER_CODES) & ~trailing_space[:-1] & word[:-1]
+    values = np.where(starts, 1, np.where(word & (~can_end | glued_closer), -1, 0))
     values[0] = 0
     if not (values != 0).any():
         return doc

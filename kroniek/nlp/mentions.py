@@ -48,6 +48,10 @@ def _lines(path) -> list[str]:
     return out
 
 
+def _has_alnum(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
 @dataclass
 class MentionRules:
     labels: dict[str, str]
@@ -112,6 +116,14 @@ class MentionRules:
             if not typ:
                 continue
             i, j = ent.start, ent.end
+            # a statistical model sometimes takes in a quote mark or a line
+            # break at an edge, or tags a lone mark: names have letters or digits
+            while i < j and not _has_alnum(doc[i].text):
+                i += 1
+            while j > i and not _has_alnum(doc[j - 1].text):
+                j -= 1
+            if i == j:
+                continue
             if not self._article_in_name(doc[i:j], typ):
                 while i < j - 1 and self._is_article(doc[i]):
                     i += 1
