@@ -662,6 +662,7 @@ def test_previous_weekday_counts_from_the_day_reported_paragraphs_later():
         # not a verb: "a return", "the meet"; an infinitive after a past verb
         ("Officials said the talks had collapsed Monday.", "Monday", "1998-04-27"),
         ("The protest marked a return to the rallies of early December.", "early December", "1997-12"),
+        ("Sales didn't meet expectations in March.", "March", "1998-03"),
     ],
 )
 def test_scheduled_present_is_future(text, span, value):
