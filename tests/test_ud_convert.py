@@ -242,3 +242,60 @@ def test_old_train_converted_valid(old_train):
     labels = Counter(c[7] for b in out for c in cols(b))
     # a handful survive in the few sentences that keep their original annotation
     assert labels["flat:name"] <= 10 and labels["nmod:poss"] > 500 and labels["obl:agent"] > 100
+
+
+# ----------------------------------------------------------------- restructuring
+
+
+def test_modal_moeten_becomes_aux():
+    # Dit moest gebeuren : old moeten = VERB root with xcomp
+    out = conv([
+        ("Dit", "dit", "PRON", "_", 2, "nsubj"),
+        ("moest", "moeten", "VERB", "_", 0, "root"),
+        ("gebeuren", "gebeuren", "VERB", "VerbForm=Inf", 2, "xcomp"),
+    ])
+    assert heads(out) == [3, 3, 0]
+    assert rels(out) == ["nsubj", "aux", "root"]
+    assert cols(out)[1][3] == "AUX"
+
+
+def test_copula_worden_becomes_verb_with_xcomp():
+    # Na de oorlog werd hij voorzitter .
+    out = conv([
+        ("Na", "na", "ADP", "_", 3, "case"),
+        ("de", "de", "DET", "_", 3, "det"),
+        ("oorlog", "oorlog", "NOUN", "_", 6, "obl"),
+        ("werd", "worden", "AUX", "_", 6, "cop"),
+        ("hij", "hij", "PRON", "_", 6, "nsubj"),
+        ("voorzitter", "voorzitter", "NOUN", "_", 0, "root"),
+        (".", ".", "PUNCT", "_", 6, "punct"),
+    ])
+    assert heads(out) == [3, 3, 4, 0, 4, 4, 4]
+    assert rels(out) == ["case", "det", "obl", "root", "nsubj", "xcomp", "punct"]
+    assert cols(out)[3][3] == "VERB"
+
+
+def test_aux_willen_becomes_verb_with_xcomp():
+    # Hij wil morgen gaan : old willen = aux of gaan
+    out = conv([
+        ("Hij", "hij", "PRON", "_", 4, "nsubj"),
+        ("wil", "willen", "AUX", "_", 4, "aux"),
+        ("morgen", "morgen", "ADV", "_", 4, "advmod"),
+        ("gaan", "gaan", "VERB", "VerbForm=Inf", 0, "root"),
+    ])
+    assert heads(out) == [2, 0, 4, 2]
+    assert rels(out) == ["nsubj", "root", "advmod", "xcomp"]
+
+
+def test_ordinal_and_als():
+    out = conv([
+        ("de", "de", "DET", "_", 3, "det"),
+        ("eerste", "eerste", "NUM", "_", 3, "nummod"),
+        ("keer", "keer", "NOUN", "_", 0, "root"),
+        ("als", "als", "ADP", "_", 5, "mark"),
+        ("kind", "kind", "NOUN", "_", 3, "nmod"),
+    ])
+    c = cols(out)
+    assert (c[1][3], c[1][7]) == ("ADJ", "amod")
+    assert (c[3][3], c[3][7]) == ("SCONJ", "mark")
+    assert uc._is_ordinal("19e") and uc._is_ordinal("20ste") and not uc._is_ordinal("1970")

@@ -66,7 +66,7 @@ def conllu_blocks(path: Path) -> list[list[str]]:
     return blocks
 
 
-RULES = ("flat", "poss", "agent", "subjpass", "preconj", "cc", "punct_label", "punct")
+RULES = ("modal", "worden_aux", "cop_verb", "aux_verb", "ordinal", "als", "flat", "poss", "agent", "subjpass", "preconj", "cc", "punct_label", "punct")
 
 
 class Sent:
@@ -130,8 +130,9 @@ def is_tree(heads: list[int]) -> bool:
     return True
 
 
-def n_nonproj(heads: list[int]) -> int:
-    """Number of arcs whose span contains a word not dominated by the head."""
+def n_nonproj(heads: list[int], skip: set | frozenset = frozenset()) -> int:
+    """Number of arcs whose span contains a word not dominated by the head
+    (arcs of the words in `skip`, and those words inside spans, are ignored)."""
     n = len(heads) - 1
     anc = [set() for _ in range(n + 1)]  # proper ancestors of each word
     for i in range(1, n + 1):
@@ -143,10 +144,10 @@ def n_nonproj(heads: list[int]) -> int:
     bad = 0
     for d in range(1, n + 1):
         h = heads[d]
-        if h == 0:
+        if h == 0 or d in skip:
             continue
         for k in range(min(h, d) + 1, max(h, d)):
-            if h not in anc[k]:
+            if h not in anc[k] and k not in skip:
                 bad += 1
                 break
     return bad
@@ -335,12 +336,108 @@ def _dominates_safe(heads, a, b):
 
 # --------------------------------------------------------------------- rules
 
+AUX_NOW = {"kunnen", "hebben", "zullen", "moeten", "zijn", "mogen"}  # the dev file's aux lemmas
+ORDINALS = {"eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste", "negende",
+            "tiende", "elfde", "twaalfde", "dertiende", "veertiende", "vijftiende", "twintigste",
+            "dertigste", "honderdste", "duizendste"}
+# dependents that belong to the clause, not to a predicate nominal/adjective or a VP
+CLAUSAL = {"nsubj", "nsubj:pass", "csubj", "expl", "mark", "cc", "conj", "punct", "parataxis",
+           "advcl", "discourse", "vocative", "dislocated"}
+
+
+def _is_ordinal(form: str) -> bool:
+    w = form.lower()
+    if w in ORDINALS:
+        return True
+    return len(w) > 1 and w.rstrip("steds").isdigit() and w[-1] == "e" and w[0].isdigit()
+
+
+def _promote(s: Sent, a: int, x: int, rel: str, upos: str) -> None:
+    """a (e.g. modal "moeten" with an xcomp x) becomes a dependent `rel` of x;
+    x takes a's head and label and all of a's other dependents."""
+    c = s.cols
+    ha, ra = c[a - 1][6], c[a - 1][7]
+    for k in range(1, s.n + 1):
+        if k != x and s.head(k) == a:
+            c[k - 1][6] = str(x)
+    c[x - 1][6], c[x - 1][7] = ha, ra
+    c[a - 1][6], c[a - 1][7], c[a - 1][3] = str(x), rel, upos
+
+
+def _demote(s: Sent, a: int, copula: bool) -> None:
+    """a (a cop/aux dependent of b) becomes the head: it takes b's head and
+    label, b becomes its xcomp, clause-level dependents of b move to a."""
+    c = s.cols
+    b = s.head(a)
+    hb, rb = c[b - 1][6], c[b - 1][7]
+    for k in range(1, s.n + 1):
+        if k == a or s.head(k) != b:
+            continue
+        r = s.rel(k)
+        # everything before a (fronted / middle-field material) moves, else the
+        # tree would become non-projective; "te"/"om" after a stay with b
+        move = k < a or (r in CLAUSAL and r != "mark")
+        if copula and r in ("obl", "iobj", "obj", "aux", "aux:pass", "advmod"):
+            move = True
+            if r == "advmod" and k < b and s.upos(b) in ("ADJ", "ADV") and all(
+                    _dominates_safe(s.heads(), b, j) for j in range(k + 1, b)):
+                move = False  # degree modifier right before an adjectival predicate
+        if move:
+            c[k - 1][6] = str(a)
+    c[a - 1][6], c[a - 1][7], c[a - 1][3] = hb, rb, "VERB"
+    c[b - 1][6], c[b - 1][7] = str(a), "xcomp"
+
+
+def restructure(s: Sent, stats: Counter) -> None:
+    """Modal/copula/auxiliary analyses of the 2017 file -> current ones."""
+    n = s.n
+    for a in range(1, n + 1):
+        ch = children(s.heads())
+        lem = s.lemma(a)
+        if lem == "moeten" and s.upos(a) == "VERB":
+            xs = [k for k in ch[a] if s.rel(k) == "xcomp"]
+            if len(xs) == 1 and "VerbForm=Inf" in s.feats(xs[0]) and s.upos(xs[0]) in ("VERB", "AUX"):
+                _promote(s, a, xs[0], "aux", "AUX")
+                stats["modal"] += 1
+        elif lem == "worden" and s.upos(a) == "VERB":
+            xs = [k for k in ch[a] if s.rel(k) in ("ccomp", "xcomp")]
+            if len(xs) == 1 and "VerbForm=Part" in s.feats(xs[0]) and s.upos(xs[0]) == "VERB":
+                _promote(s, a, xs[0], "aux:pass", "AUX")
+                stats["worden_aux"] += 1
+        elif s.rel(a) == "cop" and lem not in ("zijn", "_") and s.head(a) > 0:
+            _demote(s, a, copula=True)
+            stats["cop_verb"] += 1
+        elif s.rel(a) == "aux" and lem not in AUX_NOW and lem != "_" and s.head(a) > 0:
+            _demote(s, a, copula=False)
+            stats["aux_verb"] += 1
+
+
 
 def convert_sentence(s: Sent, stats: Counter | None = None) -> None:
     stats = stats if stats is not None else Counter()
     n = s.n
     c = s.cols
+    # structural changes first; undone if they would break the tree or projectivity
+    before = s.heads()
+    saved = [list(x) for x in c]
+    local = Counter()
+    restructure(s, local)
+    after = s.heads()
+    punct = {i for i in range(1, n + 1) if s.upos(i) == "PUNCT" or s.rel(i) == "punct"}
+    if local and (not is_tree(after) or n_nonproj(after, punct) > n_nonproj(before, punct)):
+        c[:] = saved
+        stats["restructure_undone"] += 1
+    else:
+        stats.update(local)
     ch = children(s.heads())
+    # ordinals: NUM nummod -> ADJ amod; "als": ADP -> SCONJ
+    for i in range(1, n + 1):
+        if s.upos(i) == "NUM" and s.rel(i) == "nummod" and _is_ordinal(s.form(i)):
+            c[i - 1][3], c[i - 1][7] = "ADJ", "amod"
+            stats["ordinal"] += 1
+        elif s.form(i).lower() == "als" and s.upos(i) == "ADP":
+            c[i - 1][3] = "SCONJ"
+            stats["als"] += 1
     # flat
     for i in range(1, n + 1):
         if c[i - 1][7] == "flat:name":
@@ -453,7 +550,7 @@ def main() -> None:
     conv = convert_blocks(train, st)
     tot, dh, dl, du, _, _ = _compare(train, conv)
     print(f"old train: {len(train)} sentences, {tot} tokens")
-    for r in RULES + ("reverted", "skipped_invalid_input"):
+    for r in RULES + ("restructure_undone", "reverted", "skipped_invalid_input"):
         print(f"  {r:22s} {st[r]:6d}")
     print(f"  changed heads {dh} ({100*dh/tot:.2f}%), labels {dl} ({100*dl/tot:.2f}%), upos {du} ({100*du/tot:.2f}%)")
     np_b = sum(n_nonproj(Sent(b).heads()) for b in train)
