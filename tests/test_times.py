@@ -731,3 +731,21 @@ def test_clock_time_takes_the_day_of_its_gloss():
     assert (t.type, t.value) == ("TIME", "2000-04-06T04:00")
     # without a gloss: the article's day
     assert one("He left at 4 in the morning.", "en", "2000-04-05", "4 in the morning").value == "2000-04-05T04:00"
+
+
+@pytest.mark.parametrize(
+    "text, span",
+    [
+        ("It's the second day of an offensive by the security forces.", "the second day"),
+        ("In Saudi Arabia, today is the eighth day of Desert Shield.", "the eighth day"),
+        ("It is the third day of the strike.", "the third day"),
+    ],
+)
+def test_it_is_the_nth_day_is_today(text, span):
+    t = one(text, "en", "1998-03-06", span)
+    assert (t.type, t.value) == ("DATE", "1998-03-06")
+
+
+def test_the_nth_day_without_a_present_copula_is_not_today():
+    found = times("On the second day of the trip he fell ill.", "en", "1998-03-06")
+    assert not any(t.value == "1998-03-06" for t in found)
