@@ -749,3 +749,17 @@ def test_it_is_the_nth_day_is_today(text, span):
 def test_the_nth_day_without_a_present_copula_is_not_today():
     found = times("On the second day of the trip he fell ill.", "en", "1998-03-06")
     assert not any(t.value == "1998-03-06" for t in found)
+
+
+@pytest.mark.parametrize(
+    "text, span, value",
+    [
+        ("They emerged from their third day-long meeting.", "day-long", "P1D"),
+        ("The government's decades-long battle with the exiles.", "decades-long", "PXY"),
+        # the article belongs to the noun, not to the plural unit
+        ("It was a decades-long battle.", "decades-long", "PXY"),
+    ],
+)
+def test_long_compounds_are_durations(text, span, value):
+    t = one(text, "en", "2000-04-03", span)
+    assert (t.type, t.value) == ("DURATION", value)

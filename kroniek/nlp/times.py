@@ -1110,6 +1110,8 @@ def _resolve_duration(g, ref, ctx, lex, span):
         num = "X" if plural else 1
     if num is None:
         return None
+    if plural and "half" not in g and g.t.get("num", "").lower() in ("a", "an"):
+        return None  # "a decades-long battle": the article belongs to the noun
     if "half" in g and isinstance(num, (int, float)):
         num += 0.5  # "a minute and a half"
     parts.append((num, unit))
