@@ -763,3 +763,9 @@ def test_the_nth_day_without_a_present_copula_is_not_today():
 def test_long_compounds_are_durations(text, span, value):
     t = one(text, "en", "2000-04-03", span)
     assert (t.type, t.value) == ("DURATION", value)
+
+
+def test_year_earlier_period_is_one_expression():
+    text = "Net for the nine months rose. Net for the year-earlier nine months included a gain."
+    spans = [t.text for t in times(text, "en", "1989-10-26")]
+    assert "the year-earlier nine months" in spans and "nine months" not in spans[1:]
