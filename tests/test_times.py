@@ -769,3 +769,9 @@ def test_year_earlier_period_is_one_expression():
     text = "Net for the nine months rose. Net for the year-earlier nine months included a gain."
     spans = [t.text for t in times(text, "en", "1989-10-26")]
     assert "the year-earlier nine months" in spans and "nine months" not in spans[1:]
+
+
+def test_holiday_week_is_the_week_of_the_holiday():
+    t = one("Protesters prayed for divine help as Easter week began.", "en", "2000-04-17", "Easter week")
+    assert (t.type, t.value) == ("DATE", "2000-W16")  # Easter Sunday 2000-04-23
+    assert one("They met at Christmas.", "en", "2000-04-17", "Christmas").value == "1999-12-25"

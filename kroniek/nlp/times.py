@@ -1220,8 +1220,9 @@ def _resolve_holiday(g, ref, ctx, lex, span):
     spec = g.v.get("holiday")
     if not spec:
         return None
+    gran = g.props.get("granularity", "D") if "hweek" in g else "D"  # "Easter week": its week
     if "year" in g:
-        return ("DATE", _holiday_date(spec, _year_of(g.t["year"])).isoformat(), None)
+        return ("DATE", _fmt(_holiday_date(spec, _year_of(g.t["year"])), gran), None)
     if ref is None:
         return ("DATE", None, None)
     tense = "future" if ctx.deadline(span[0]) else ctx.tense(*span)  # "until Election Day"
@@ -1233,7 +1234,7 @@ def _resolve_holiday(g, ref, ctx, lex, span):
         # a holiday a few days ahead is meant, not last year's
         if this > ref and (this - ref).days <= 7:
             d = this
-    return ("DATE", d.isoformat(), None)
+    return ("DATE", _fmt(d, gran), None)
 
 
 def _resolve_quarter(g, ref, ctx, lex, span):
