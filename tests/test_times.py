@@ -775,3 +775,14 @@ def test_holiday_week_is_the_week_of_the_holiday():
     t = one("Protesters prayed for divine help as Easter week began.", "en", "2000-04-17", "Easter week")
     assert (t.type, t.value) == ("DATE", "2000-W16")  # Easter Sunday 2000-04-23
     assert one("They met at Christmas.", "en", "2000-04-17", "Christmas").value == "1999-12-25"
+
+
+def test_the_month_after_the_article_is_the_coming_one():
+    # reported speech in the past tense about next month: last year's would be "last September"
+    text = "Saudi Arabia told oil companies of a 15 percent cutback in its supply in September."
+    assert one(text, "en", "1990-08-16", "September").value == "1990-09"
+    # two months ahead in the past tense stays in the past
+    assert one("Sales fell in October.", "en", "1990-08-16", "October").value == "1989-10"
+    # with only a year known the article may date from any month: no such inference
+    found = times("Sales fell in February.", "en", "2022")
+    assert [t.value for t in found] == ["2022"]

@@ -65,6 +65,10 @@ exceptions, both data: a full date at most 60 days ahead ("Jan. 14" in an
 article of 6 January) is the coming one, and a bare month up to
 ``near_future_months`` ahead without any tense cue is the coming one (1 for
 Dutch: "oktober" in a September article; 3 for English, as TimeBank has it).
+The month right after the article's is the coming one whatever the tense but
+a future cue (news names last year's as "last September"; "told oil companies
+of a cutback in September" in August is reported speech), when the article's
+day is known.
 After "sinds"/"since" the past reading is forced; after a deadline or a date of
 effect (``range.nearest``: "until", "payable", "uiterlijk") a date without a
 year is the nearest such date, past or coming, unless a future cue decides; a
@@ -631,6 +635,7 @@ class _Ctx:
         self.duration_signals = {_norm(w) for w in lex.settings.get("duration_signals", [])}
         self.duration_signal_units = set(lex.settings.get("duration_signal_units", []))
         self.reach = int(lex.settings.get("anaphor_reach", 600))
+        self.day_anchor = False  # whether the article date is a day (set by find_times)
 
     def reference(self, start: int, unit: str, now: Optional[date] = None) -> Optional[date]:
         """The narrative reference time for an anaphoric expression ("the
@@ -767,7 +772,7 @@ class _Ctx:
         return best[2]
 
 
-def _infer_year(month: int, day: Optional[int], ref: date, tense: str, near_months: int = 0) -> int:
+def _infer_year(month: int, day: Optional[int], ref: date, tense: str, near_months: int = 0, next_month: bool = False) -> int:
     """The year of a month (and day) named without one. Past tense or no cue:
     the most recent such month; future: the next one; weak future: this
     year's (next year's for a month up to three months ahead). A full date
@@ -787,6 +792,11 @@ def _infer_year(month: int, day: Optional[int], ref: date, tense: str, near_mont
             return nxt
     if tense == "future":
         return y if key >= rkey else y + 1
+    if not day and next_month and (month - ref.month) % 12 == 1 and tense != "future":
+        # the month after the article's: news names last year's as "last
+        # September"; a bare "September" in August is the coming one, even
+        # in reported speech ("told oil companies of a cutback in September")
+        return y if month > ref.month else y + 1
     if not day and tense == "none" and 1 <= (month - ref.month) % 12 <= near_months:
         # a month just ahead without a tense cue ("November" in late October)
         return y if month > ref.month else y + 1
@@ -886,7 +896,9 @@ def _resolve_date(g: _G, ref: Optional[date], ctx: _Ctx, lex: Lexicon, span: tup
         if lex.nearest.search(ctx.text, max(0, span[0] - 25), span[0]) and ctx.tense(*span) not in ("future", "weak"):
             year = _nearest_year(month, day, ref)
         else:
-            year = _infer_year(month, day, ref, ctx.tense(*span), lex.settings.get("near_future_months", 0))
+            # the month after the article's is the coming one only when the
+            # article's day is known (a "2022" article may date from January)
+            year = _infer_year(month, day, ref, ctx.tense(*span), lex.settings.get("near_future_months", 0), ctx.day_anchor)
     v = val(year, month, day)
     if v is None:
         return None
@@ -1423,6 +1435,7 @@ def find_times(text: str, lang: str, anchor: Optional[str] = None) -> list[TimeE
     anc = parse_anchor(anchor)
     refs: tuple[Optional[date], ...] = anc.refs if anc else (None,)
     ctx = _Ctx(lex, text)
+    ctx.day_anchor = anc is not None and anc.precision == "D"
     out: list[TimeExpr] = []
     capital = lex.capital
     index_to_rule = lex.index_to_rule
