@@ -786,3 +786,9 @@ def test_the_month_after_the_article_is_the_coming_one():
     # with only a year known the article may date from any month: no such inference
     found = times("Sales fell in February.", "en", "2022")
     assert [t.value for t in found] == ["2022"]
+
+
+def test_planning_for_an_event_points_ahead():
+    text = "With their membership secure, they can participate in planning for the NATO summit in April."
+    assert one(text, "en", "1998-12-05", "April").value == "1999-04"
+    assert one("The summit was held in April.", "en", "1998-12-05", "April").value == "1998-04"
