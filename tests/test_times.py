@@ -792,3 +792,11 @@ def test_planning_for_an_event_points_ahead():
     text = "With their membership secure, they can participate in planning for the NATO summit in April."
     assert one(text, "en", "1998-12-05", "April").value == "1999-04"
     assert one("The summit was held in April.", "en", "1998-12-05", "April").value == "1998-04"
+
+
+def test_discourse_now_is_no_time():
+    assert times("Now, he says, the West wants more. Now for the weather.", "en", "1991-02-25") == []
+    # the temporal adverb stays
+    t = one("The company now owns 72% of the shares. Now officials are investigating.", "en", "1991-02-25", "now")
+    assert t.value == "PRESENT_REF"
+    assert one("Now officials are investigating.", "en", "1991-02-25", "Now").value == "PRESENT_REF"
