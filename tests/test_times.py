@@ -711,6 +711,8 @@ def test_the_quarter_is_the_quarter_the_report_named():
         ("Margins will stay thin in the near term.", "the near term", "DATE", "FUTURE_REF"),
         ("The loan may be extended for an additional year.", "an additional year", "DURATION", "P1Y"),
         ("He stayed two extra days.", "two extra days", "DURATION", "P2D"),
+        ("Eight trading days after Oct. 12 the index fell.", "Eight trading days", "DURATION", "P8D"),
+        ("Payment is due within five business days.", "five business days", "DURATION", "P5D"),
         ("Islam will one day be the second largest religion.", "one day", "DATE", "FUTURE_REF"),
         ("He had been in the job one day.", "one day", "DURATION", "P1D"),
     ],
