@@ -802,3 +802,20 @@ def test_discourse_now_is_no_time():
     t = one("The company now owns 72% of the shares. Now officials are investigating.", "en", "1991-02-25", "now")
     assert t.value == "PRESENT_REF"
     assert one("Now officials are investigating.", "en", "1991-02-25", "Now").value == "PRESENT_REF"
+
+
+@pytest.mark.parametrize(
+    "text, span, value",
+    [
+        ("International Women's Day is this coming Sunday, March eighth.", "this coming Sunday, March eighth", "1998-03-08"),
+        ("He left on March first.", "March first", "1998-03-01"),
+        ("Next Tuesday, March 10, they meet.", "Next Tuesday, March 10", "1998-03-10"),
+    ],
+)
+def test_spoken_dates_and_shifted_weekdays_with_a_date(text, span, value):
+    assert one(text, "en", "1998-03-05", span).value == value
+
+
+def test_month_before_an_ordinal_quarter_is_no_spoken_date():
+    spans = [t.text for t in times("Results for the March first-quarter period were weak.", "en", "1998-05-05")]
+    assert "March first" not in spans

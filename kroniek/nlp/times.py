@@ -852,6 +852,8 @@ def _resolve_date(g: _G, ref: Optional[date], ctx: _Ctx, lex: Lexicon, span: tup
     if month is None and "month" in g:
         month = _num(g.t["month"])
     day = _num(re.sub(r"\D", "", g.t["day"])) if "day" in g else None
+    if day is None and "dayw" in g:  # "March eighth"
+        day = _num(g.v.get("dayw"))
     year = None
     if "yc" in g:  # a year in words: "nineteen ninety-six", "the year two thousand"
         yc = _num(lex.value("num", g.t["yc"]))
