@@ -186,6 +186,47 @@ class ParseTable:
     active_participle: frozenset[str] = frozenset()
     as_words: frozenset[str] = frozenset()
     phrasal: dict[str, frozenset] = field(default_factory=dict)  # verb lemma -> prepositions / particles
+    model: Optional["CueModel"] = None
+
+
+@dataclass
+class CueModel:
+    """A linear model over parse features of a candidate report (cue verb,
+    subject, complement): P(the report is an attribution) = sigmoid(bias +
+    sum of the weights of its features). Trained on PolNeAR train by
+    training/quotes_en.py; ``add`` is the threshold for a verb outside the
+    lemma lists (or a negated one), ``keep`` the one for a listed lemma."""
+
+    weights: dict[str, float]
+    bias: float
+    add: float
+    keep: float
+
+    def score(self, feats: list[str]) -> float:
+        w = self.weights
+        return self.bias + sum(w.get(f, 0.0) for f in feats)
+
+
+def load_cue_model(lang: str, name: str) -> Optional[CueModel]:
+    res = files("kroniek.nlp.lexicon").joinpath(lang, name)
+    if not res.is_file():
+        return None
+    weights: dict[str, float] = {}
+    head: dict[str, float] = {}
+    for line in res.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") and "\t" not in line:
+            continue  # comments
+        k, _, v = line.rpartition("\t")
+        if k.startswith("#"):
+            head[k[1:].strip()] = float(v)
+        else:
+            weights[k] = float(v)
+    return CueModel(weights, head.get("bias", 0.0), head.get("add", 0.0), head.get("keep", -1e9))
+
+
+# training/quotes_en.py sets this to a list: every candidate report of the
+# parse rules is recorded there (features, spans) whatever the model says
+TRACE: Optional[list] = None
 
 
 def _words(phrase: str) -> tuple[str, ...]:
@@ -291,6 +332,8 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
             active_participle=f("active_participle"),
             phrasal={k: frozenset(v) for k, v in phrasal.items()},
         )
+        if pt.get("model"):
+            lex.parse.model = load_cue_model(lang, pt["model"])
     return lex
 
 
@@ -1792,15 +1835,23 @@ class _Extractor:
                 phrasal = next((c for c in kids if c > v and toks[c].low in P.phrasal[t.lemma]
                                 and (toks[c].dep in P.preposition or toks[c].dep in P.particle)
                                 and all(toks[j].dep in P.particle for j in range(v + 1, c))), None)
+            model = P.model
+            learn = model is not None or TRACE is not None
+            learned = False  # a candidate the lemma lists do not give: the model decides
             if weak is None:
                 if phrasal is not None:
                     weak = False
+                elif learn and t.lemma not in lex.not_cues:
+                    weak, learned = False, True
                 elif not lex.generic_ccomp or t.low in lex.not_cues or t.lemma in lex.not_cues:
                     continue
                 else:
                     generic = True
-            if any(toks[c].dep in P.negation or toks[c].low in lex.negations for c in kids):
-                continue  # "did not say that"
+            negated = any(toks[c].dep in P.negation or toks[c].low in lex.negations for c in kids)
+            if negated:
+                if not learn:
+                    continue  # "did not say that"
+                learned = True
             cue_end = v + 1
             while cue_end < sb and toks[cue_end].dep in P.particle and toks[cue_end].head == v:
                 cue_end += 1  # "point out"
@@ -1883,6 +1934,18 @@ class _Extractor:
             if any(ca <= da and db <= cb and (db - da) >= 0.5 * (cb - ca) for da, db, _ in self.covered_direct):
                 continue
             cue_span = self.span(toks[self.cue_start(v, sa)].start, toks[cue_end - 1].end)
+            if learn:
+                feats = self.cue_features(v, sa, sb, kids, role, sk, clause, frags, phrasal, negated, weak is None)
+                score = model.score(feats) if model is not None else 0.0
+                if TRACE is not None:
+                    TRACE.append({"v": v, "feats": feats, "learned": learned, "cue": (cue_span.start, cue_span.end),
+                                  "content": [(toks[a].start, toks[b - 1].end) for a, b in frags],
+                                  "source": (sp.start, sp.end) if sp is not None else None})
+                if model is None:
+                    if learned:
+                        continue
+                elif learned and (score < model.add or "L=" + t.lemma not in model.weights or self.title_only(frags)) or not learned and score < model.keep and "in_rep" not in feats:
+                    continue  # a listed cue inside another report stays: nested attribution is kept
             hearsay = self.hearsay_in(v, ca, cb)
             for a, b in frags:
                 fa, fb = self.strip_marks(toks[a].start, toks[b - 1].end)
@@ -1892,6 +1955,83 @@ class _Extractor:
                           speaker=sp.model_copy() if sp is not None else None, cue=cue_span, hearsay=hearsay)
                 self.add(q, ("indirect", fa, fb, v))
             self.used_cues.add(v)
+
+    def title_only(self, frags: list[tuple[int, int]]) -> bool:
+        """The content is one short quoted fragment: a title or a scare quote
+        ("read 'War and Peace'"), not a report by itself."""
+        toks = self.toks
+        a, b = toks[frags[0][0]].start, toks[frags[-1][1] - 1].end
+        n = sum(1 for x, y in frags for k in range(x, y) if not toks[k].punct)
+        return n < self.lex.min_free_words and any(qa <= a and b <= qb + 1 for qa, qb in self.quoted)
+
+    def cue_features(self, v: int, sa: int, sb: int, kids: list[int], role: str, sk: Optional[int],
+                     clause: list[int], frags: list[tuple[int, int]], phrasal: Optional[int],
+                     negated: bool, _unused: bool = False) -> list[str]:
+        """Features of a candidate report for the cue model: the verb's lemma,
+        its dependents, its subject (kind and head), its complement, where it
+        hangs, and those conjoined with the lemma."""
+        toks, lex, P = self.toks, self.lex, self.lex.parse
+        t = toks[v]
+        L = t.lemma
+        f = ["L=" + L, "dep=" + t.dep, "tag=" + t.tag, "L|dep=" + L + "|" + t.dep, "L|tag=" + L + "|" + t.tag]
+        if L in P.lemmas:
+            f.append("known")
+        if phrasal is not None:
+            f.append("phr")
+            f.append("L|phr=" + L + "|" + toks[phrasal].low)
+        if negated:
+            f += ["neg", "L|neg=" + L]
+        f += ["cl" if clause else "nocl", ("L|cl=" if clause else "L|nocl=") + L]
+        for d in sorted({toks[c].dep for c in kids}):
+            f.append("k=" + d)
+        for c in kids:
+            d = toks[c].dep
+            if d in P.cue_parts or d == "aux":
+                f.append("aux=" + toks[c].low)
+            elif d in P.direct_object:
+                f += ["o=" + toks[c].lemma, "L|o=" + L + "|" + toks[c].lemma]
+            elif d in P.preposition and c > v:
+                f += ["p=" + toks[c].low, "L|p=" + L + "|" + toks[c].low]
+            elif d == "xcomp":
+                f += ["x=" + toks[c].lemma, "L|x=" + L + "|" + toks[c].lemma]
+            elif d in P.clause:
+                mark = next((m for m in self.kids(c) if toks[m].dep in P.marker), None)
+                f.append("mark=" + (toks[mark].low if mark is not None else "-"))
+            elif d == "advmod":
+                f.append("adv=" + toks[c].low)
+        if t.head != v and sa <= t.head < sb:
+            f.append("h=" + toks[t.head].lemma + "|" + t.dep)
+            f.append("hpos=" + toks[t.head].pos + "|" + t.dep)
+        else:
+            f.append("root")
+        # the subject
+        kind = "none"
+        if sk is not None and role in ("subject", "agent"):
+            s = toks[sk]
+            nm = self.c.name_at.get(sk)
+            if s.low in lex.pronouns:
+                kind = "pron:" + s.low
+            elif nm is not None and nm.type:
+                kind = nm.type
+            elif s.low in lex.descriptions:
+                kind = "desc"
+            else:
+                kind = s.pos
+                f.append("sl=" + s.lemma)
+            f.append("inv" if sk > v else "pre")
+        f += ["s=" + role + ":" + kind, "L|s=" + L + "|" + kind.split(":")[0]]
+        # the content
+        n = sum(1 for a, b in frags for k in range(a, b) if not toks[k].punct)
+        nb = "1" if n <= 1 else "2" if n <= 2 else "5" if n <= 5 else "10" if n <= 10 else "20" if n <= 20 else "M"
+        f += ["n=" + nb, "L|n=" + L + "|" + nb, "fr=%d" % min(len(frags), 3)]
+        if frags[0][0] < v:
+            f.append("before")
+        if any(qa <= toks[a].start < qb for a, b in frags for qa, qb in self.quoted):
+            f.append("qin")
+        st = toks[v].start
+        if any(o.start <= st < o.end for o, _ in self.out):
+            f.append("in_rep")
+        return f
 
     def generic_reports(self, sa: int, sb: int) -> None:
         """With a parse: any verb outside the table whose subject is a person,
