@@ -342,6 +342,17 @@ def test_fallbacks_drop_a_direction_word_or_airport():
     assert p.country != "NG" and p.name != "Plateau"
 
 
+def test_a_feature_named_after_a_town_falls_back_to_the_town():
+    text = "Downtown Greer, known locally as Greer Station, drew crowds, as did Boston Harbor."
+    got = resolve(text, _spans(text, ("Greer", "Greer Station", "Boston Harbor")), "en")
+    assert got[1].country == "US" and near(got[1], 34.94, -82.23, 30)
+    assert near(got[2], 42.36, -71.06, 30)
+    # only a town or county answers: "Lake Vermont" is no state
+    text = "The road near Lake Vermont is closed."
+    p = resolve(text, _spans(text, ("Lake Vermont",)), "en")[0]
+    assert p.kind != "region"
+
+
 def test_an_abbreviated_word_is_looked_up_both_ways():
     text = "The fire in New London spread; Mt. Pleasant and Winfield sent crews. Iowa officials helped."
     got = resolve(text, _spans(text, ("New London", "Mt. Pleasant", "Winfield", "Iowa")), "en")

@@ -29,18 +29,19 @@ Congo" that country. A name resolves once per document ("same name, same
 place"), except where a mention's own cue asks for another kind. A region
 named after a big city in it or just outside it ("Moskou", "Kiev", "Buenos
 Aires") is the city unless a cue says region; "the Houston region" is no
-county known by a partial name. A weak cue ("near")
-weighs in the score but does not overrule it.
+county known by a partial name. A weak cue ("near") weighs in the score but
+does not overrule it.
 
 A span with no candidate as written is looked up in other forms, each a
 lexicon table per language: a short form spelled out (Colo. → Colorado), a
 type word dropped (Nyanza Province, Town of Groton, Da Nang International
 Airport), an abbreviation spelled out or in (Loudon Co., St. Kitts ↔ Saint
 Kitts), a direction word dropped where a county or a big city remains
-(North Dallas → Dallas; Central Plateau is no Plateau State) and a people's name
-turned back into its place's (Ohioans → Ohio, Latvians → Latvia). A name
-with an abbreviated word is looked up both ways (Mt. Pleasant, Mount
-Pleasant) and their places compete.
+(North Dallas → Dallas; Central Plateau is no Plateau State), a feature word
+dropped where a town or county known by that name remains (Boston Harbor,
+Greer Station) and a people's name turned back into its place's (Ohioans →
+Ohio, Latvians → Latvia). A name with an abbreviated word is looked up both
+ways (Mt. Pleasant, Mount Pleasant) and their places compete.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ CUE_FITS = {
     "site": {"SITE"},
     "country": {"PCL"},
     "local": {"PPL", "PPLC", "ADM2"},  # a part of a town or county ("North Dallas")
+    "town": {"PPL", "PPLC", "ADM2"},  # a feature by a town (Boston Harbor)
 }
 MAX_CANDIDATES = 40
 # Weights of the document context, per mention: share of the document's
@@ -332,6 +334,8 @@ def _gather(m: _Mention, text: str, gaz: Gazetteer, lex: PlaceLexicon, lang_flag
         cands = gaz.candidates(form)
         if kind == "local":  # only a county or a city big enough to have parts has a north side
             cands = [c for c in cands if c.ftype == "ADM2" or c.ftype in ("PPL", "PPLC") and c.pop >= DIRECTION_MIN_POP]
+        elif kind == "town":  # a feature named after the town it lies by (Boston Harbor, Greer Station)
+            cands = [c for c in cands if c.ftype in ("PPL", "PPLC", "ADM2") and c.flags & (PRIMARY | LOCAL)]
         if cands:
             # Mt. Pleasant is Mount Pleasant too: both spellings' places compete
             more = [c for v in _abbrev_variants(form, lex) for c in gaz.candidates(v)]
