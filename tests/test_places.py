@@ -372,6 +372,8 @@ def test_a_country_short_name_after_its_full_name():
 def test_curated_alaska_kenya_and_indonesian_regencies():
     p = resolve("Officials in Alaska said so.", [(13, 19)], "en")[0]
     assert near(p, 64.0, -150.0, 50)  # GeoNames' point for the state, not Anchorage
+    p = resolve("Birds crossed the Atlantic.", [(18, 26)], "en")[0]
+    assert p.kind == "water" and near(p, 0.0, -25.0, 50)  # Wikipedia's point, as for the Pacific
     text = "Violence spread in Nyanza, Rift Valley, North Eastern and Western."
     got = resolve(text, _spans(text, ("Nyanza", "Rift Valley", "North Eastern", "Western")), "en")
     assert all(p.country == "KE" for p in got)
