@@ -108,7 +108,7 @@ def candidates(data: list) -> tuple[list, dict]:
     return cands, counts
 
 
-def train_lr(rows: list, epochs: int = 12, l2: float = 1e-5, lr: float = 0.2, min_count: int = 2,
+def train_lr(rows: list, epochs: int = 12, l2: float = 1e-5, lr: float = 0.2, min_count: int = 3,
              seed: int = 0) -> tuple[dict, float]:
     """Logistic regression by AdaGrad over binary features."""
     from collections import Counter

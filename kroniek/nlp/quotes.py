@@ -185,6 +185,9 @@ class ParseTable:
     modifier: frozenset[str] = frozenset()
     active_participle: frozenset[str] = frozenset()
     as_words: frozenset[str] = frozenset()
+    raising: frozenset[str] = frozenset()
+    raising_passive: frozenset[str] = frozenset()
+    infinitive: frozenset[str] = frozenset()
     phrasal: dict[str, frozenset] = field(default_factory=dict)  # verb lemma -> prepositions / particles
     model: Optional["CueModel"] = None
 
@@ -227,6 +230,7 @@ def load_cue_model(lang: str, name: str) -> Optional[CueModel]:
 # training/quotes_en.py sets this to a list: every candidate report of the
 # parse rules is recorded there (features, spans) whatever the model says
 TRACE: Optional[list] = None
+LEARNED_PREPS = True
 
 
 def _words(phrase: str) -> tuple[str, ...]:
@@ -329,7 +333,8 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
             as_words=f("as_words"), content_preps=f("content_preps"), finite=f("finite"),
             coordination=f("coordination"), direct_object=f("direct_object"), nouns=f("nouns"), owner=f("owner"),
             noun_clause=f("noun_clause"), noun_preps=f("noun_preps"), modifier=f("modifier"),
-            active_participle=f("active_participle"),
+            active_participle=f("active_participle"), raising=f("raising"),
+            raising_passive=f("raising_passive"), infinitive=f("infinitive"),
             phrasal={k: frozenset(v) for k, v in phrasal.items()},
         )
         if pt.get("model"):
@@ -1595,6 +1600,8 @@ class _Extractor:
                 self.colon_report(sa, sb)
             if parse is not None:
                 self.parsed_reports(sa, sb)
+                if parse.raising or parse.raising_passive:
+                    self.raising_reports(sa, sb)
                 if parse.nouns:
                     self.noun_reports(sa, sb)
             elif self.c.has_dep and lex.generic_ccomp:
@@ -1760,6 +1767,57 @@ class _Extractor:
             break
         return ("none", None)
 
+    def raising_reports(self, sa: int, sb: int) -> None:
+        """Appearance and expectation without a source: "X seems to Y", "X
+        appeared to Y", "X is expected to Y" (the content is X and "to Y", two
+        fragments), "It appears that Y" (the content is Y); speaker null."""
+        toks, lex, text = self.toks, self.lex, self.text
+        P = lex.parse
+        for v in range(sa, sb):
+            t = toks[v]
+            if t.pos not in ("VERB", "AUX") or v in self.frames or v in self.used_cues:
+                continue
+            passive = t.lemma in P.raising_passive
+            if not passive and t.lemma not in P.raising:
+                continue
+            if any(qa <= t.start < qb for qa, qb in self.quoted) or any(o.start <= t.start < o.end for o, _ in self.out):
+                continue
+            kids = [c for c in self.kids(v) if sa <= c < sb]
+            subj = next((c for c in kids if toks[c].dep in (P.passive_subject if passive else P.subject)), None)
+            if passive and not any(toks[c].dep in P.cue_parts and toks[c].dep != "aux" for c in kids):
+                continue  # "is expected to", not "expects"
+            if subj is None or any(toks[c].dep in P.negation for c in kids):
+                continue
+            inf = next((c for c in kids if toks[c].dep in P.infinitive and c > v), None)
+            cl = next((c for c in kids if toks[c].dep in P.clause and c > v), None)
+            if toks[subj].low in lex.expletives:
+                if cl is None:
+                    continue
+                idx = self.sub_tokens(cl, sa, sb)
+                frags = self.runs(idx)
+            else:
+                if inf is None or any(toks[c].dep in P.preposition and c < inf for c in kids):
+                    continue  # "seemed to me to ...": someone's view, not the writer's
+                s0, s1 = self.subject_phrase(subj, sa, sb)
+                frags = [(s0, s1)] + self.runs(self.sub_tokens(inf, sa, sb))
+            if frags and toks[frags[0][0]].low in lex.comps and frags[0][1] - frags[0][0] > 1:
+                frags[0] = (frags[0][0] + 1, frags[0][1])
+            frags = [(a, b) for a, b in frags if b > a and any(not toks[k].punct for k in range(a, b))]
+            if sum(b - a for a, b in frags) < 3:
+                continue
+            ca, cb = toks[frags[0][0]].start, toks[frags[-1][1] - 1].end
+            if any(not (db <= ca or cb <= da) for da, db, _ in self.covered_direct):
+                continue
+            cue = self.span(toks[self.cue_start(v, sa)].start, t.end)
+            hearsay = self.hearsay_in(v, ca, cb)
+            for a, b in frags:
+                fa, fb = self.strip_marks(toks[a].start, toks[b - 1].end)
+                if fb > fa:
+                    q = Quote(start=fa, end=fb, text=text[fa:fb], kind="indirect", speaker=None, cue=cue,
+                              hearsay=hearsay)
+                    self.add(q, ("indirect", fa, fb, v))
+            self.used_cues.add(v)
+
     def noun_reports(self, sa: int, sb: int) -> None:
         """Reporting nouns with their owner: "his criticism of Y", "Clinton's
         claim that ...", "her vow to ...": the owner is the source, the
@@ -1797,9 +1855,12 @@ class _Extractor:
             if not frags:
                 continue
             a_, b_ = self.subject_phrase(owner, sa, sb)
+            e_ = b_  # the phrase with its possessive ending ("Trump’s"), as PolNeAR marks it
             while b_ > a_ + 1 and toks[b_ - 1].low in ("’s", "'s", "’", "'"):
                 b_ -= 1
             sp = self.speaker_from(a_, b_, n)
+            if sp is not None and e_ > b_ and lex.speaker_extent == "phrase" and sp.end == toks[b_ - 1].end:
+                sp = Speaker(start=sp.start, end=toks[e_ - 1].end, text=text[sp.start:toks[e_ - 1].end], name=sp.name)
             if sp is None:
                 continue
             ca, cb = toks[frags[0][0]].start, toks[frags[-1][1] - 1].end
@@ -1827,6 +1888,8 @@ class _Extractor:
                 continue
             if any(qa <= t.start < qb for qa, qb in self.quoted):
                 continue  # inside a quotation: the quote records it ("“I think ...,” she said")
+            if t.lemma in P.raising:
+                continue  # raising_reports
             weak = P.lemmas.get(t.lemma)
             kids = [c for c in self.kids(v) if sa <= c < sb]
             generic = False
@@ -1875,7 +1938,8 @@ class _Extractor:
             else:
                 preps = P.content_preps | P.phrasal.get(t.lemma, frozenset())
                 comps = [c for c in kids if c >= cue_end and toks[c].dep in P.complement and not self.is_time(c, sa, sb)
-                         and (toks[c].dep not in P.preposition or toks[c].low in preps)]
+                         and (toks[c].dep not in P.preposition or toks[c].low in preps
+                              or learned and LEARNED_PREPS and c == cue_end)]  # "reserved his passion for": the model judges
                 if not comps:
                     continue
                 first = min(comps)
@@ -1916,6 +1980,14 @@ class _Extractor:
             sp = None
             if role in ("subject", "agent"):
                 a_, b_ = self.subject_phrase(sk, sa, sb)
+                if a_ <= v < b_:
+                    # "a statement saying that ...", "911 calls saying ...": the noun the
+                    # participle modifies, without the participle's phrase
+                    b_ = min(self.sub_tokens(v, sa, sb)[0], self.cue_start(v, sa))
+                    while b_ > a_ + 1 and toks[b_ - 1].punct and toks[b_ - 1].text != ")":
+                        b_ -= 1
+                    if b_ <= a_:
+                        continue
                 if (weak or generic) and not self.human(a_, b_) and not (sk in self.c.name_at):
                     continue
                 if toks[a_].low in lex.expletives:
