@@ -22,7 +22,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.training.converters import conllu_to_docs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ud_convert import convert_blocks  # noqa: E402
+from ud_convert import conllu_blocks, convert_blocks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = (ROOT / ".." / "shared" / "data").resolve()
@@ -31,20 +31,6 @@ OUT = ROOT / "training" / "work" / "corpus"
 UD = DATA / "nl" / "ud-lassysmall"
 UD_TRAIN = UD / "old-v2.0-train" / "nl_lassysmall-ud-train.v2.0-2017-02-01.conllu"
 CONLL = DATA / "nl" / "conll2002"
-
-
-def conllu_blocks(path: Path) -> list[list[str]]:
-    blocks, cur = [], []
-    for line in path.read_text(encoding="utf8").splitlines():
-        if not line.strip():
-            if cur:
-                blocks.append(cur)
-            cur = []
-        else:
-            cur.append(line)
-    if cur:
-        blocks.append(cur)
-    return blocks
 
 
 def sent_id(block: list[str]) -> str | None:

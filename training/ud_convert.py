@@ -52,7 +52,8 @@ UD_TRAIN = UD / "old-v2.0-train" / "nl_lassysmall-ud-train.v2.0-2017-02-01.conll
 
 
 def conllu_blocks(path: Path) -> list[list[str]]:
-    """Same as training/prep_data.py's reader (kept here to avoid importing spaCy)."""
+    """CoNLL-U sentence blocks (lists of lines); training/prep_data.py reads
+    the treebanks with it too. Kept free of spaCy."""
     blocks, cur = [], []
     for line in path.read_text(encoding="utf8").splitlines():
         if not line.strip():
