@@ -62,6 +62,9 @@ def test_quotes_and_brackets_around_sentence_ends():
         '"Wij gaan."', "Daarna kwam hij.", '"Nee!" riep zij.', "(Zie boven.)", 'Dan zei hij: "Ja." en ging.']
     doc = nlp("“Dat versterkt het gevoel van onenigheid.”\n\nBombarderen")
     assert [t.is_sent_start for t in doc if t.text == "”"] == [False]
+    # nothing for the rules to decide: still one sentence, not an error
+    doc = nlp("Ja. ja")
+    assert [doc.text[s.start:s.end] for s in sentences_of(doc)] == ["Ja. ja"]
 
 
 def test_line_breaks_and_full_stops_start_sentences():

@@ -84,8 +84,6 @@ def paragraph_breaks(doc: Doc) -> Doc:
     glued_closer = np.zeros(n, dtype=bool)
     glued_closer[1:] = np.isin(first[1:], CLOSER_CODES) & ~trailing_space[:-1] & word[:-1]
     values = np.where(starts, 1, np.where(word & (~can_end | glued_closer), -1, 0))
-    values[0] = 0
-    if not (values != 0).any():
-        return doc
+    values[0] = 1  # so the doc always has sentence annotation (doc.sents needs some)
     doc.from_array([SENT_START], values.astype(np.int64).astype(np.uint64).reshape(-1, 1))
     return doc
