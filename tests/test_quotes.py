@@ -476,3 +476,16 @@ def test_cue_model_is_a_small_table():
     # a feature vector decides: a listed reporting verb with a clause scores above one without
     said = ["L=say", "known", "cl", "L|cl=say", "s=subject:PER", "L|s=say|PER", "k=ccomp", "k=nsubj"]
     assert m.score(said) > m.add
+
+
+def test_en_sibling_report_is_cut_from_the_content():
+    text = "The senator said that the bill was dead, arguing that the votes were not there."
+    try:
+        quotes = run_stages(text, "en").quotes
+    except OSError as e:  # the English model is not installed
+        pytest.skip(f"English spaCy model not available: {e}")
+    outer = [q for q in quotes if q.cue is not None and q.cue.text == "said"]
+    assert outer and all("arguing" not in q.text for q in outer)
+    assert any(q.text.startswith("the bill was dead") for q in outer)
+    q = find(quotes, "the votes were not there")
+    assert q.cue.text == "arguing" and q.speaker.text == "The senator"

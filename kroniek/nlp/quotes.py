@@ -691,6 +691,7 @@ class _Extractor:
         self.frames: set[int] = set()  # cue tokens already used by a direct quote
         self.quoted: list[tuple[int, int]] = []  # every span between quotation marks
         self.used_cues: set[int] = set()
+        self.siblings: dict[int, int] = {}  # a sibling report's verb -> the report whose content held it
         self.deferred: list[Quote] = []  # quoted fragments waiting for a report around them
 
     # -- helpers ----------------------------------------------------------------
@@ -1957,7 +1958,27 @@ class _Extractor:
             idx = sorted(set(idx))
             if not idx:
                 continue
+            # a sibling report inside the content ("... that A, arguing that B"): a
+            # participle or coordinated reporting verb with a clause of its own is an
+            # attribution of its own (PolNeAR gives each token one attribution)
+            sib = [k for k in idx if toks[k].pos == "VERB" and toks[k].lemma in P.lemmas
+                   and toks[k].dep in P.inherit and toks[k].dep not in P.infinitive and toks[k].tag in P.active_participle
+                   and not P.lemmas[toks[k].lemma]
+                   and any(toks[c].dep in P.clause for c in self.kids(k)) and toks[k].head in idx]
+            if sib:
+                cut = set()
+                for k in sib:
+                    cut.update(self.sub_tokens(k, sa, sb))
+                    self.siblings[k] = v  # its source is this report's
+                idx = [k for k in idx if k not in cut]
+                if not idx:
+                    continue
             frags = self.runs(idx)
+            for i, (a1, b1) in enumerate(frags):
+                while b1 > a1 + 1 and (toks[b1 - 1].low in lex.coordinators or toks[b1 - 1].punct
+                                       and toks[b1 - 1].text not in (")", "]")):
+                    b1 -= 1  # "... and" left by a cut
+                frags[i] = (a1, b1)
             if frags:
                 # not content: the complementiser, a coordinator, a time right after the
                 # cue ("said Tuesday his actions ...")
@@ -1975,8 +1996,8 @@ class _Extractor:
             n_words = sum(1 for a, b in frags for k in range(a, b) if not toks[k].punct)
             if clause and n_words < 2:
                 continue
-            # the speaker
-            role, sk = self.parse_subject(v, sa, sb)
+            # the speaker (a sibling report cut from another's content has that one's)
+            role, sk = self.parse_subject(self.siblings.get(v, v), sa, sb)
             sp = None
             if role in ("subject", "agent"):
                 a_, b_ = self.subject_phrase(sk, sa, sb)
