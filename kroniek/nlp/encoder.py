@@ -7,6 +7,13 @@ This module reads that file itself and runs the token-level forward pass in
 numpy (float32 over dequantised weights), batched, and can stop after any
 layer. Nothing of the package's C source is used; only its weight file.
 
+By default the layers run as an ONNX graph in onnxruntime (backend
+``ort-fp32``, one thread; see "compiled backends" below): the same float32
+arithmetic over the same weights (features within 3e-6 of the numpy path),
+about 2.7x faster on one AVX2 core. ``KRONIEK_E5_BACKEND=numpy`` (or
+``get_encoder(..., backend="numpy")``) picks the numpy path, which is also
+used when onnxruntime or onnx is not installed.
+
 File layout (little endian), as the package writes it:
   "E5S1" u32 version; i32 H, NL, NH, FF, VOC, MAXP, TVS; f32 eps; i32 qk
   tokenizer: i32 n_pieces, bos, eos, pad, unk; u64 bloblen;
@@ -375,7 +382,13 @@ def piece_features(enc: E5Encoder, words: list[str]) -> np.ndarray:
 #   ort-int8  onnxruntime.quantization.quantize_dynamic (int8 weights per
 #             output column, uint8 activations per tensor)
 # A backend that cannot be built (onnxruntime or onnx missing) falls back to
-# numpy. The .onnx files are cached under the kroniek cache dir.
+# numpy. The .onnx files are cached under the kroniek cache dir ($KRONIEK_CACHE
+# or ~/.cache/kroniek), keyed by the weight file, the depth and the versions.
+# Measured on ned.testa text against numpy (one core, batches of 256 pieces):
+# ort-fp32 and ort-q4 agree to 3e-6 and run 2.7x faster; ort-q4i8 agrees to
+# cosine 0.9999 but is no faster on AVX2 without VNNI; ort-int8 runs 3.9x
+# faster but moves the features (cosine 0.970 at layer 6, 0.980 at layer 9),
+# too far for the NER trained on the float32 features.
 
 BACKENDS = ("numpy", "ort-fp32", "ort-q4", "ort-q4i8", "ort-int8")
 GRAPH_VERSION = "1"
