@@ -489,3 +489,14 @@ def test_en_sibling_report_is_cut_from_the_content():
     assert any(q.text.startswith("the bill was dead") for q in outer)
     q = find(quotes, "the votes were not there")
     assert q.cue.text == "arguing" and q.speaker.text == "The senator"
+
+
+def test_en_stance_adjective():
+    text = "Senator Jane Miller is confident that the bill will pass. The bridge is sure to collapse."
+    try:
+        quotes = run_stages(text, "en").quotes
+    except OSError as e:  # the English model is not installed
+        pytest.skip(f"English spaCy model not available: {e}")
+    q = find(quotes, "the bill will pass")
+    assert q.text == "the bill will pass" and q.cue.text == "is confident" and q.speaker.text == "Senator Jane Miller"
+    none_with(quotes, "to collapse")  # not a person or organisation: no stance

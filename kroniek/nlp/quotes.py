@@ -186,6 +186,8 @@ class ParseTable:
     active_participle: frozenset[str] = frozenset()
     as_words: frozenset[str] = frozenset()
     raising: frozenset[str] = frozenset()
+    stance: frozenset[str] = frozenset()
+    linking: frozenset[str] = frozenset()
     raising_passive: frozenset[str] = frozenset()
     infinitive: frozenset[str] = frozenset()
     phrasal: dict[str, frozenset] = field(default_factory=dict)  # verb lemma -> prepositions / particles
@@ -333,7 +335,7 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
             as_words=f("as_words"), content_preps=f("content_preps"), finite=f("finite"),
             coordination=f("coordination"), direct_object=f("direct_object"), nouns=f("nouns"), owner=f("owner"),
             noun_clause=f("noun_clause"), noun_preps=f("noun_preps"), modifier=f("modifier"),
-            active_participle=f("active_participle"), raising=f("raising"),
+            active_participle=f("active_participle"), raising=f("raising"), stance=f("stance"), linking=f("linking"),
             raising_passive=f("raising_passive"), infinitive=f("infinitive"),
             phrasal={k: frozenset(v) for k, v in phrasal.items()},
         )
@@ -1603,6 +1605,8 @@ class _Extractor:
                 self.parsed_reports(sa, sb)
                 if parse.raising or parse.raising_passive:
                     self.raising_reports(sa, sb)
+                if parse.stance:
+                    self.stance_reports(sa, sb)
                 if parse.nouns:
                     self.noun_reports(sa, sb)
             elif self.c.has_dep and lex.generic_ccomp:
@@ -1767,6 +1771,50 @@ class _Extractor:
                 return ("subject", t.head)  # "a statement saying that ...", "voters backing Trump"
             break
         return ("none", None)
+
+    def stance_reports(self, sa: int, sb: int) -> None:
+        """A stance adjective after a copula with a clause or infinitive: "X is
+        confident that Y", "they were eager to vote": the subject is the
+        source, "is confident" the cue, the clause the content."""
+        toks, lex, text = self.toks, self.lex, self.text
+        P = lex.parse
+        for j in range(sa, sb):
+            t = toks[j]
+            if t.pos != "ADJ" or t.lemma not in P.stance or not (sa <= t.head < sb) or t.head == j:
+                continue
+            h = t.head
+            if h > j or toks[h].lemma not in P.linking or h in self.used_cues or any(qa <= t.start < qb for qa, qb in self.quoted):
+                continue
+            if any(o.start <= t.start < o.end for o, _ in self.out):
+                continue
+            comp = next((c for c in self.kids(j) if c > j and (toks[c].dep in P.clause or toks[c].dep in P.infinitive)), None)
+            subj = next((c for c in self.kids(h) if toks[c].dep in P.subject and c < j), None)
+            if comp is None or subj is None:
+                continue
+            a_, b_ = self.subject_phrase(subj, sa, sb)
+            if toks[a_].low in lex.expletives or not (self.human(a_, b_) or subj in self.c.name_at):
+                continue
+            frags = self.runs(self.sub_tokens(comp, sa, sb))
+            if frags and toks[frags[0][0]].low in lex.comps and frags[0][1] - frags[0][0] > 1:
+                frags[0] = (frags[0][0] + 1, frags[0][1])
+            frags = [(a, b) for a, b in frags if b > a and any(not toks[k].punct for k in range(a, b))]
+            if not frags or sum(b - a for a, b in frags) < 2:
+                continue
+            sp = self.speaker_from(a_, b_, h)
+            if sp is None:
+                continue
+            ca, cb = toks[frags[0][0]].start, toks[frags[-1][1] - 1].end
+            if any(not (db <= ca or cb <= da) for da, db, _ in self.covered_direct):
+                continue
+            cue = self.span(toks[self.cue_start(h, sa)].start, t.end)
+            hearsay = self.hearsay_in(h, ca, cb)
+            for a, b in frags:
+                fa, fb = self.strip_marks(toks[a].start, toks[b - 1].end)
+                if fb > fa:
+                    q = Quote(start=fa, end=fb, text=text[fa:fb], kind="indirect", speaker=sp.model_copy(), cue=cue,
+                              hearsay=hearsay)
+                    self.add(q, ("indirect", fa, fb, h))
+            self.used_cues.add(h)
 
     def raising_reports(self, sa: int, sb: int) -> None:
         """Appearance and expectation without a source: "X seems to Y", "X
