@@ -41,7 +41,19 @@ verb ("“Get out!” the man shouted"). A quoted fragment inside a reported
 clause ("said he is “certain” ...") is part of that report, not a quote of
 its own; reports inside quotation marks are not read (the quote records
 them). A table may also ask for colon reports without quotation marks
-("Lynch: No outside influence on FBI probe").
+("Lynch: No outside influence on FBI probe"). Also from the parse, without
+a cue lemma: appearance without a source ("X seems to ...", "It appears
+that ...", "X is expected to ...": speaker null, the subject and the
+infinitive are the content), stance adjectives after a linking verb ("X is
+confident that ..."), and a sibling report inside a report's content
+("..., arguing that ...") is cut out of it and takes its source.
+
+A learned cue model (``[parse] model``, a table of feature weights trained
+on PolNeAR train by training/quotes_en.py) scores every candidate report
+of the parse rules (lemma, dependents, subject kind, complement, where the
+verb hangs): it admits verbs outside the lemma lists and negated cues above
+one threshold and drops listed ones below another; a listed cue inside
+another report is always kept (nested attribution).
 
 Every quote whose clause or frame carries a hearsay marker (``zou``,
 ``naar verluidt``, ``reportedly``) has ``hearsay`` true. Nested attribution
