@@ -48,8 +48,8 @@ infinitive are the content), stance adjectives after a linking verb ("X is
 confident that ..."), and a sibling report inside a report's content
 ("..., arguing that ...") is cut out of it and takes its source.
 
-A learned cue model (``[parse] model``, a table of feature weights trained
-on PolNeAR train by training/quotes_en.py) scores every candidate report
+A learned cue model (``[parse] model``, a table of feature weights; none
+ships, see CueModel) scores every candidate report
 of the parse rules (lemma, dependents, subject kind, complement, where the
 verb hangs): it admits verbs outside the lemma lists and negated cues above
 one threshold and drops listed ones below another; a listed cue inside
@@ -210,9 +210,11 @@ class ParseTable:
 class CueModel:
     """A linear model over parse features of a candidate report (cue verb,
     subject, complement): P(the report is an attribution) = sigmoid(bias +
-    sum of the weights of its features). Trained on PolNeAR train by
-    training/quotes_en.py; ``add`` is the threshold for a verb outside the
-    lemma lists (or a negated one), ``keep`` the one for a listed lemma."""
+    sum of the weights of its features), named by a language's [parse]
+    table. None ships: the one trained on PolNeAR train was withdrawn, since
+    DATA.md allows that corpus for development and evaluation only. ``add``
+    is the threshold for a verb outside the lemma lists (or a negated one),
+    ``keep`` the one for a listed lemma."""
 
     weights: dict[str, float]
     bias: float
@@ -226,11 +228,15 @@ class CueModel:
 
 def load_cue_model(lang: str, name: str) -> Optional[CueModel]:
     res = files("kroniek.nlp.lexicon").joinpath(lang, name)
-    if not res.is_file():
-        return None
+    return read_cue_model(res.read_text(encoding="utf-8")) if res.is_file() else None
+
+
+def read_cue_model(table: str) -> CueModel:
+    """A cue model table: ``#bias``, ``#add`` and ``#keep`` lines, then one
+    ``feature<TAB>weight`` line per feature."""
     weights: dict[str, float] = {}
     head: dict[str, float] = {}
-    for line in res.read_text(encoding="utf-8").splitlines():
+    for line in table.splitlines():
         if not line.strip() or line.startswith("#") and "\t" not in line:
             continue  # comments
         k, _, v = line.rpartition("\t")
@@ -241,8 +247,9 @@ def load_cue_model(lang: str, name: str) -> Optional[CueModel]:
     return CueModel(weights, head.get("bias", 0.0), head.get("add", 0.0), head.get("keep", -1e9))
 
 
-# training/quotes_en.py sets this to a list: every candidate report of the
-# parse rules is recorded there (features, spans) whatever the model says
+# a training script sets this to a list: every candidate report of the parse
+# rules is recorded there (features, spans) whatever the model says, the
+# material a cue model is fitted on
 TRACE: Optional[list] = None
 LEARNED_PREPS = True
 
