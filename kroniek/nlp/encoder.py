@@ -408,10 +408,12 @@ def make_runner(enc: "E5Encoder", backend: str):
         raise ValueError(f"unknown e5 backend {backend!r}; one of {', '.join(BACKENDS)}")
     try:
         import onnxruntime as ort  # noqa: F401
-        import onnx  # noqa: F401
     except ImportError:
         return None
-    return OrtRunner(enc, backend)
+    try:
+        return OrtRunner(enc, backend)
+    except ImportError:  # onnx, needed only to build the graph the first time
+        return None
 
 
 class OrtRunner:
