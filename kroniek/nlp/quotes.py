@@ -1795,7 +1795,7 @@ class _Extractor:
         """A stance adjective after a copula with a clause or infinitive: "X is
         confident that Y", "they were eager to vote": the subject is the
         source, "is confident" the cue, the clause the content."""
-        toks, lex, text = self.toks, self.lex, self.text
+        toks, lex = self.toks, self.lex
         P = lex.parse
         for j in range(sa, sb):
             t = toks[j]
@@ -1813,33 +1813,17 @@ class _Extractor:
             a_, b_ = self.subject_phrase(subj, sa, sb)
             if toks[a_].low in lex.expletives or not (self.human(a_, b_) or subj in self.c.name_at):
                 continue
-            frags = self.runs(self.sub_tokens(comp, sa, sb))
-            if frags and toks[frags[0][0]].low in lex.comps and frags[0][1] - frags[0][0] > 1:
-                frags[0] = (frags[0][0] + 1, frags[0][1])
-            frags = [(a, b) for a, b in frags if b > a and any(not toks[k].punct for k in range(a, b))]
-            if not frags or sum(b - a for a, b in frags) < 2:
-                continue
             sp = self.speaker_from(a_, b_, h)
             if sp is None:
                 continue
-            ca, cb = toks[frags[0][0]].start, toks[frags[-1][1] - 1].end
-            if any(not (db <= ca or cb <= da) for da, db, _ in self.covered_direct):
-                continue
-            cue = self.span(toks[self.cue_start(h, sa)].start, t.end)
-            hearsay = self.hearsay_in(h, ca, cb)
-            for a, b in frags:
-                fa, fb = self.strip_marks(toks[a].start, toks[b - 1].end)
-                if fb > fa:
-                    q = Quote(start=fa, end=fb, text=text[fa:fb], kind="indirect", speaker=sp.model_copy(), cue=cue,
-                              hearsay=hearsay)
-                    self.add(q, ("indirect", fa, fb, h))
-            self.used_cues.add(h)
+            if self.add_fragments(self.runs(self.sub_tokens(comp, sa, sb)), h, j, sa, sp, min_tokens=2):
+                self.used_cues.add(h)
 
     def raising_reports(self, sa: int, sb: int) -> None:
         """Appearance and expectation without a source: "X seems to Y", "X
         appeared to Y", "X is expected to Y" (the content is X and "to Y", two
         fragments), "It appears that Y" (the content is Y); speaker null."""
-        toks, lex, text = self.toks, self.lex, self.text
+        toks, lex = self.toks, self.lex
         P = lex.parse
         for v in range(sa, sb):
             t = toks[v]
@@ -1868,23 +1852,33 @@ class _Extractor:
                     continue  # "seemed to me to ...": someone's view, not the writer's
                 s0, s1 = self.subject_phrase(subj, sa, sb)
                 frags = [(s0, s1)] + self.runs(self.sub_tokens(inf, sa, sb))
-            if frags and toks[frags[0][0]].low in lex.comps and frags[0][1] - frags[0][0] > 1:
-                frags[0] = (frags[0][0] + 1, frags[0][1])
-            frags = [(a, b) for a, b in frags if b > a and any(not toks[k].punct for k in range(a, b))]
-            if sum(b - a for a, b in frags) < 3:
-                continue
-            ca, cb = toks[frags[0][0]].start, toks[frags[-1][1] - 1].end
-            if any(not (db <= ca or cb <= da) for da, db, _ in self.covered_direct):
-                continue
-            cue = self.span(toks[self.cue_start(v, sa)].start, t.end)
-            hearsay = self.hearsay_in(v, ca, cb)
-            for a, b in frags:
-                fa, fb = self.strip_marks(toks[a].start, toks[b - 1].end)
-                if fb > fa:
-                    q = Quote(start=fa, end=fb, text=text[fa:fb], kind="indirect", speaker=None, cue=cue,
-                              hearsay=hearsay)
-                    self.add(q, ("indirect", fa, fb, v))
-            self.used_cues.add(v)
+            if self.add_fragments(frags, v, v, sa, None, min_tokens=3):
+                self.used_cues.add(v)
+
+    def add_fragments(self, frags: list[tuple[int, int]], head: int, cue_end: int, sa: int,
+                      speaker: Optional[Speaker], min_tokens: int) -> bool:
+        """Indirect quotes for the content of one report, given as token runs
+        ``frags``, with the cue from its start before ``head`` to ``cue_end``;
+        False (nothing added) when the content is shorter than ``min_tokens``
+        or lies in a direct quote."""
+        toks, text = self.toks, self.text
+        if frags and toks[frags[0][0]].low in self.lex.comps and frags[0][1] - frags[0][0] > 1:
+            frags[0] = (frags[0][0] + 1, frags[0][1])  # "that" belongs to the frame
+        frags = [(a, b) for a, b in frags if b > a and any(not toks[k].punct for k in range(a, b))]
+        if not frags or sum(b - a for a, b in frags) < min_tokens:
+            return False
+        ca, cb = toks[frags[0][0]].start, toks[frags[-1][1] - 1].end
+        if any(not (db <= ca or cb <= da) for da, db, _ in self.covered_direct):
+            return False
+        cue = self.span(toks[self.cue_start(head, sa)].start, toks[cue_end].end)
+        hearsay = self.hearsay_in(head, ca, cb)
+        for a, b in frags:
+            fa, fb = self.strip_marks(toks[a].start, toks[b - 1].end)
+            if fb > fa:
+                q = Quote(start=fa, end=fb, text=text[fa:fb], kind="indirect",
+                          speaker=speaker.model_copy() if speaker else None, cue=cue, hearsay=hearsay)
+                self.add(q, ("indirect", fa, fb, head))
+        return True
 
     def noun_reports(self, sa: int, sb: int) -> None:
         """Reporting nouns with their owner: "his criticism of Y", "Clinton's
