@@ -804,6 +804,12 @@ def test_discourse_now_is_no_time():
     assert one("Now officials are investigating.", "en", "1991-02-25", "Now").value == "PRESENT_REF"
 
 
+def test_now_that_names_the_present():
+    # the conjunction still places its clause at the present
+    text = "Exporters are stranded now that the port has closed."
+    assert one(text, "en", "1991-02-25", "now").value == "PRESENT_REF"
+
+
 @pytest.mark.parametrize(
     "text, span, value",
     [
