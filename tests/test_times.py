@@ -825,3 +825,16 @@ def test_spoken_dates_and_shifted_weekdays_with_a_date(text, span, value):
 def test_month_before_an_ordinal_quarter_is_no_spoken_date():
     spans = [t.text for t in times("Results for the March first-quarter period were weak.", "en", "1998-05-05")]
     assert "March first" not in spans
+
+
+def test_a_year_earlier_compares_with_the_quarter_its_sentence_names():
+    # a round-up: the first report is about the fiscal first quarter, the
+    # second names its own quarter; a decimal point ends no sentence
+    text = (
+        "Acme Air earned a record in the fiscal first quarter.\n\n"
+        "Separately, Bolt Airlines reported third-quarter profit rose to $5.8 million from $4.1 million a year earlier."
+    )
+    assert one(text, "en", "1989-10-26", "a year earlier").value == "1988-Q3"
+    # without a quarter of its own the sentence compares with the report's topic
+    text = "Acme Air earned a record in the fiscal first quarter. Revenue rose 15% from a year earlier."
+    assert one(text, "en", "1989-10-26", "a year earlier").value == "1988-Q1"

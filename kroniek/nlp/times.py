@@ -694,6 +694,8 @@ class _Ctx:
         text = self.text
         if text[i] != ".":
             return True
+        if i + 1 < len(text) and text[i + 1].isalnum():
+            return False  # "$5.8 million", "3.5%", "U.S.-led": no space, no end
         j = i + 1
         while j < len(text) and text[j] in " \t\"'”’)":
             j += 1
@@ -1081,8 +1083,13 @@ def _resolve_ago(g, ref, ctx, lex, span):
         return ("DATE", f"{ref.year + direction * int(n):04d}", mod)
     if unit == "Y" and n != "X" and "Q" in follows and ctx.last_q:
         # a report about a quarter compares with the same quarter a year
-        # before: the quarter the report is about
-        y, q = ctx.topic_quarter().split("-")
+        # before: the quarter the sentence itself named ("X reported
+        # third-quarter profit ..., up from a year earlier"), else the quarter
+        # the report is about
+        q_named = ctx.last_q
+        if not (ctx.last_q_end >= ctx.sentence(span[0], span[1], max(0, span[0] - 400), span[1])[0]):
+            q_named = ctx.topic_quarter()
+        y, q = q_named.split("-")
         return ("DATE", f"{int(y) + direction * int(n):04d}-{q}", mod)
     if unit == "Y" and n != "X" and follows and ctx.prev and span[0] - ctx.prev[0] < 300:
         # "... in the third quarter, up from a year earlier": the same period
