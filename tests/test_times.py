@@ -838,3 +838,10 @@ def test_a_year_earlier_compares_with_the_quarter_its_sentence_names():
     # without a quarter of its own the sentence compares with the report's topic
     text = "Acme Air earned a record in the fiscal first quarter. Revenue rose 15% from a year earlier."
     assert one(text, "en", "1989-10-26", "a year earlier").value == "1988-Q1"
+
+
+def test_the_early_hours_of_a_day_are_no_duration():
+    found = times("Police arrested him in the early hours of Thursday morning.", "en", "1999-10-08")
+    assert [(t.text, t.value) for t in found] == [("Thursday morning", "1999-10-07")]
+    # a stretch of hours still is one
+    assert one("The talks lasted for hours.", "en", "1999-10-08", "hours").value == "PTXH"
