@@ -694,8 +694,8 @@ class _Ctx:
         text = self.text
         if text[i] != ".":
             return True
-        if i + 1 < len(text) and text[i + 1].isalnum():
-            return False  # "$5.8 million", "3.5%", "U.S.-led": no space, no end
+        if 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+            return False  # "$5.8 million", "1.000 soldaten": a number, not an end
         j = i + 1
         while j < len(text) and text[j] in " \t\"'”’)":
             j += 1
