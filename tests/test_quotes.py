@@ -501,3 +501,43 @@ def test_en_stance_adjective():
     q = find(quotes, "the bill will pass")
     assert q.text == "the bill will pass" and q.cue.text == "is confident" and q.speaker.text == "Senator Jane Miller"
     none_with(quotes, "to collapse")  # not a person or organisation: no stance
+
+
+def en_run(text: str):
+    try:
+        return run_stages(text, "en").quotes
+    except OSError as e:  # the English model is not installed
+        pytest.skip(f"English spaCy model not available: {e}")
+
+
+def test_en_negated_cue_is_a_report():
+    quotes = en_run("The governor did not say when the bridge would reopen.")
+    q = find(quotes, "when the bridge would reopen")
+    assert q.cue.text == "did not say" and q.speaker.text == "The governor"
+
+
+def test_en_passive_report():
+    quotes = en_run("The plan was first reported by the Tribune on Sunday. "
+                    "The mayor was accused of using city funds for his campaign. "
+                    "She was told to leave the room. A second device was found near the station.")
+    q = find(quotes, "The plan")
+    assert q.cue.text == "was first reported" and q.speaker.text == "the Tribune"  # the agent, without the date
+    parts = [q for q in quotes if q.cue is not None and q.cue.text == "was accused of"]
+    assert [q.text for q in parts] == ["The mayor", "using city funds for his campaign"]
+    assert all(q.speaker is None for q in parts)  # no agent: no source, never a guess
+    none_with(quotes, "She")  # the passive subject of "tell" is the addressee
+    none_with(quotes, "A second device")  # "found" in its physical sense
+
+
+def test_en_referential_it_and_misread_clause():
+    quotes = en_run("The union sent a letter to the council. It says the company broke the contract. "
+                    "It seems that nobody read it. "
+                    "Senator Lee said after the vote he would not run again. "
+                    "Don Fowler, who led the party in the 1990s, said the rules were clear.")
+    q = find(quotes, "the company broke the contract")
+    assert q.speaker.text == "It" and q.cue.text == "says"
+    assert all(q.speaker is None or q.speaker.text != "It" for q in quotes if "nobody read it" in q.text)
+    q = find(quotes, "he would not run again")
+    assert q.text == "he would not run again" and q.speaker.text == "Senator Lee"
+    q = find(quotes, "the rules were clear")
+    assert q.speaker.text == "Don Fowler"  # the relative clause is cut with its pronoun

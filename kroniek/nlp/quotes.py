@@ -204,6 +204,12 @@ class ParseTable:
     infinitive: frozenset[str] = frozenset()
     phrasal: dict[str, frozenset] = field(default_factory=dict)  # verb lemma -> prepositions / particles
     model: Optional["CueModel"] = None
+    negated_cues: bool = False
+    passive_content: bool = False  # a passive cue's subject is its content
+    unmarked_clause: frozenset = frozenset()  # dependencies read as a clause when finite, with a subject, unmarked
+    referential_it: bool = False  # "it" as the subject of an active cue refers ("It says the campaign ...")
+    keep_unresolved: bool = False  # a pronoun speaker without antecedent keeps its span, name null
+    passive_not: frozenset = frozenset()  # ... except for these lemmas (the subject is the addressee: "was told")  # "did not say whether ...", "declined to comment" are reports too
 
 
 @dataclass
@@ -358,6 +364,12 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
             raising_passive=f("raising_passive"), infinitive=f("infinitive"),
             phrasal={k: frozenset(v) for k, v in phrasal.items()},
         )
+        lex.parse.negated_cues = bool(pt.get("negated_cues", False))
+        lex.parse.passive_content = bool(pt.get("passive_content", False))
+        lex.parse.unmarked_clause = frozenset(pt.get("unmarked_clause", []))
+        lex.parse.referential_it = bool(pt.get("referential_it", False))
+        lex.parse.keep_unresolved = bool(pt.get("keep_unresolved", False))
+        lex.parse.passive_not = frozenset(pt.get("passive_not", []))
         if pt.get("model"):
             lex.parse.model = load_cue_model(lang, pt["model"])
     return lex
@@ -1742,12 +1754,13 @@ class _Extractor:
         toks, P = self.toks, self.lex.parse
         if toks[sk].low in self.lex.relatives:
             return sk, sk + 1
-        cut = frozenset(c for c in self.kids(sk) if toks[c].dep in P.subject_cut and c > sk
-                        and any(toks[j].text in (",", "—", "–", "(") for j in range(sk + 1, c)))
+        cut = frozenset(c for c in self.kids(sk) if c > sk and (
+            toks[c].dep in P.subject_cut and any(toks[j].text in (",", "—", "–", "(") for j in range(sk + 1, c))
+            or toks[c].dep in P.preposition and self.is_time(c, sa, sb)))  # "the Tribune on Sunday"
         sub = self.sub_tokens(sk, sa, sb, skip=cut)
         a, b = sub[0], sub[-1] + 1
-        if cut:
-            b = min(b, min(cut))
+        if cut:  # from the first word of the cut phrase ("X, who ..." leaves "X")
+            b = min(b, min(self.sub_tokens(c, sa, sb)[0] for c in cut))
         while b > a + 1 and toks[b - 1].punct and toks[b - 1].text not in (")",):
             b -= 1
         return a, b
@@ -1974,17 +1987,39 @@ class _Extractor:
                     generic = True
             negated = any(toks[c].dep in P.negation or toks[c].low in lex.negations for c in kids)
             if negated:
-                if not learn:
-                    continue  # "did not say that"
-                learned = True
+                if weak or not P.negated_cues:
+                    if not learn:
+                        continue  # "did not say that"
+                    learned = True
             cue_end = v + 1
             while cue_end < sb and toks[cue_end].dep in P.particle and toks[cue_end].head == v:
                 cue_end += 1  # "point out"
-            clause = [c for c in kids if toks[c].dep in P.clause]
+            clause = [c for c in kids if toks[c].dep in P.clause or toks[c].dep in P.unmarked_clause and c > v
+                      and self.unmarked_clause(c)]
             idx: list[int] = []
-            if clause:
+            # a passive report ("was first reported by the Post", "was accused of
+            # fraud", "is considered a threat"): its subject is (part of) the content
+            psubj = next((c for c in kids if c < v and toks[c].dep in P.passive_subject
+                          and toks[c].low not in lex.expletives), None) if P.passive_content and not weak and t.lemma not in P.passive_not else None
+            if psubj is not None and not clause:
+                idx += self.sub_tokens(psubj, sa, sb)
+                preps = P.content_preps | P.phrasal.get(t.lemma, frozenset())
+                for c in kids:
+                    if c >= cue_end and toks[c].dep in P.complement and not self.is_time(c, sa, sb) \
+                            and (toks[c].dep not in P.preposition or toks[c].low in preps):
+                        if c == cue_end and toks[c].dep in P.preposition:
+                            cue_end = c + 1  # "was accused of X": the preposition belongs to the cue
+                            for x in self.kids(c):
+                                idx += self.sub_tokens(x, sa, sb)
+                        else:
+                            idx += self.sub_tokens(c, sa, sb)
+            elif clause:
                 for c in clause:
                     sub = self.sub_tokens(c, sa, sb)
+                    if toks[c].dep in P.unmarked_clause and toks[c].dep not in P.clause:
+                        # "said after the convention he would ...": the clause starts at its subject
+                        s0 = next(k for k in self.kids(c) if toks[k].dep in P.subject)
+                        sub = [k for k in sub if k >= self.sub_tokens(s0, sa, sb)[0]]
                     # "said during a news conference that ...": the clause starts at its marker
                     mark = next((m for m in self.kids(c) if toks[m].dep in P.marker and toks[m].low in lex.comps), None)
                     if mark is not None and mark > v:
@@ -2072,15 +2107,18 @@ class _Extractor:
                         continue
                 if (weak or generic) and not self.human(a_, b_) and not (sk in self.c.name_at):
                     continue
-                if toks[a_].low in lex.expletives:
-                    continue
-                if b_ - a_ == 1 and toks[a_].low in lex.pronouns and any(
-                        o.start <= t.start < o.end for o, _ in self.out if o.kind != "direct"):
+                pron = b_ - a_ == 1 and toks[a_].low in lex.pronouns
+                if toks[a_].low in lex.expletives and not (pron and P.referential_it and role == "subject" and not weak):
+                    continue  # "it seems that", not "It says the campaign violated ..." (a letter, a report)
+                if pron and any(o.start <= t.start < o.end for o, _ in self.out if o.kind != "direct"):
                     continue  # "Trump said he thinks that ...": the outer report says it
-                sp = self.speaker_from(a_, b_, v)
+                sp = self.speaker_from(a_, b_, v) if toks[a_].low not in lex.expletives else self.resolve_pronoun(a_, v)
+                if sp is None and pron and P.keep_unresolved:
+                    # a pronoun without a named antecedent: the speaker is the pronoun, its name unknown
+                    sp = Speaker(start=toks[a_].start, end=toks[a_].end, text=toks[a_].text, name=None)
                 if sp is None:
                     continue
-            elif role == "passive" and t.lemma in P.speakerless:
+            elif role == "passive" and (t.lemma in P.speakerless or psubj is not None):
                 pass  # "Asked whether ...", "It was reported that ...": no speaker
             else:
                 continue
@@ -2109,6 +2147,19 @@ class _Extractor:
                           speaker=sp.model_copy() if sp is not None else None, cue=cue_span, hearsay=hearsay)
                 self.add(q, ("indirect", fa, fb, v))
             self.used_cues.add(v)
+
+    def unmarked_clause(self, c: int) -> bool:
+        """An adverbial clause with a subject of its own and no marker, after a
+        cue: a clausal complement the parser misread ("Trump said after the
+        convention he would not accept ...")."""
+        toks, P = self.toks, self.lex.parse
+        kids = self.kids(c)
+        subj = next((k for k in kids if toks[k].dep in P.subject and k < c), None)
+        # no marker, no "when", "as", "if": before its subject only a time or
+        # place the cue has ("after the convention")
+        finite = toks[c].tag in P.finite or any(toks[k].tag in P.finite and toks[k].dep in P.cue_parts for k in kids)
+        return finite and subj is not None and all(
+            toks[k].dep in P.preposition and toks[k].tag != "WRB" for k in kids if k < subj)
 
     def title_only(self, frags: list[tuple[int, int]]) -> bool:
         """The content is one short quoted fragment: a title or a scare quote
