@@ -845,3 +845,12 @@ def test_the_early_hours_of_a_day_are_no_duration():
     assert [(t.text, t.value) for t in found] == [("Thursday morning", "1999-10-07")]
     # a stretch of hours still is one
     assert one("The talks lasted for hours.", "en", "1999-10-08", "hours").value == "PTXH"
+
+
+def test_the_latest_period_after_a_reported_fiscal_quarter():
+    # results reported on Nov. 2 for the fourth quarter: a fiscal quarter that has closed
+    text = "Acme Foods reported a 47% decline in fourth-quarter earnings. Sales in the latest period were $1.76 billion."
+    assert one(text, "en", "1989-11-02", "the latest period").value == "1989-Q4"
+    # a quarter only forecast is not the latest one reported
+    text = "Acme Foods expects fourth-quarter earnings to fall. Sales in the latest quarter rose 5%."
+    assert one(text, "en", "1989-11-02", "the latest quarter").value == "1989-Q3"

@@ -628,6 +628,7 @@ class _Ctx:
         self.last_q: Optional[str] = None  # the last quarter named
         self.q_count: dict[str, int] = {}  # how often each quarter was named
         self.last_q_end = -1  # where the last quarter was named
+        self.last_q_reported = False  # whether it was named in the past tense
         self.last_period_end = -1  # where the last part-of-a-year period ("the nine months") was named
         self.period_rx = re.compile(lex.settings.get("year_part_durations", "(?!)"))
         self.anaphoric = {_norm(w) for w in lex.settings.get("anaphoric_shifts", [])}
@@ -1280,7 +1281,8 @@ def _resolve_quarter(g, ref, ctx, lex, span):
         for q in ((ctx.prev[1] if ctx.prev else None), ctx.last_q):
             if q and re.match(r"^\d{4}-Q[1-4]$", q):
                 # "the latest quarter" has ended: not a quarter still running
-                if not ("latest" in g and ref is not None and value_interval(q)[1] >= ref):
+                running = ref is not None and value_interval(q)[1] >= ref
+                if not ("latest" in g and running and not (q == ctx.last_q and ctx.last_q_reported)):
                     return ("DATE", q, mod)
         if ref is None:
             return ("DATE", None, mod)
@@ -1542,6 +1544,9 @@ def find_times(text: str, lang: str, anchor: Optional[str] = None) -> list[TimeE
                 # of 1990") is a forecast, not the period the report is about
                 ctx.last_q = value
                 ctx.last_q_end = end
+                # "reported fourth-quarter earnings" on Nov. 2: a fiscal quarter
+                # that has closed although the calendar one still runs
+                ctx.last_q_reported = ctx.tense(start, end) == "past"
                 qb, qe = value_interval(value)
                 # "the quarter" only repeats a quarter named: no new evidence
                 if "qword" not in g and (anc is None or (qe <= anc.last and (anc.first - qe).days < 366)):
