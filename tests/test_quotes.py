@@ -541,3 +541,17 @@ def test_en_referential_it_and_misread_clause():
     assert q.text == "he would not run again" and q.speaker.text == "Senator Lee"
     q = find(quotes, "the rules were clear")
     assert q.speaker.text == "Don Fowler"  # the relative clause is cut with its pronoun
+
+
+def test_en_as_put_it_phrasal_gap_and_lemma_slips():
+    quotes = en_run("As the mayor put it, the city cannot afford another strike. "
+                    "The senator spoke out Tuesday about the closure of the plant. "
+                    "Ms. Park hopes the council will reverse its decision. "
+                    "The train was supposed to leave at noon.")
+    q = find(quotes, "the city cannot afford another strike")
+    assert q.speaker.text == "the mayor"
+    q = find(quotes, "the closure of the plant")
+    assert q.speaker.text == "The senator" and q.cue.text.startswith("spoke")
+    q = find(quotes, "the council will reverse its decision")  # "hopes", which the lemmatiser reads as "hop"
+    assert q.speaker.text == "Ms. Park" and q.cue.text == "hopes"
+    none_with(quotes, "to leave at noon")

@@ -206,6 +206,9 @@ class ParseTable:
     model: Optional["CueModel"] = None
     negated_cues: bool = False
     passive_content: bool = False  # a passive cue's subject is its content
+    phrasal_gap: frozenset = frozenset()  # what may stand between a verb and its phrasal preposition
+    as_only: frozenset = frozenset()  # lemmas that report only in an "As X put it" frame
+    form_lemmas: dict = field(default_factory=dict)  # cue forms of the tables -> lemma (the lemmatiser's slips)
     unmarked_clause: frozenset = frozenset()  # dependencies read as a clause when finite, with a subject, unmarked
     referential_it: bool = False  # "it" as the subject of an active cue refers ("It says the campaign ...")
     keep_unresolved: bool = False  # a pronoun speaker without antecedent keeps its span, name null
@@ -366,6 +369,13 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
         )
         lex.parse.negated_cues = bool(pt.get("negated_cues", False))
         lex.parse.passive_content = bool(pt.get("passive_content", False))
+        lex.parse.phrasal_gap = frozenset(pt.get("phrasal_gap", [])) | lex.parse.particle
+        lex.parse.as_only = frozenset(pt.get("as_only", []))
+        for weak, table in ((False, t.get("cues", {})), (True, t.get("cues_weak", {}))):
+            for lemma, forms in table.items():
+                for form in forms:
+                    if "_" not in lemma and " " not in form:
+                        lex.parse.form_lemmas.setdefault(form.lower(), lemma)
         lex.parse.unmarked_clause = frozenset(pt.get("unmarked_clause", []))
         lex.parse.referential_it = bool(pt.get("referential_it", False))
         lex.parse.keep_unresolved = bool(pt.get("keep_unresolved", False))
@@ -687,6 +697,12 @@ def extract(text: str, doc=None, mentions=None, lang: str = "nl", places=None) -
         has_dep = has_pos = False
     if not toks:
         return []
+    if has_dep and lex.parse is not None and lex.parse.form_lemmas:
+        # "hopes" -> "hop": a verb form the cue tables list takes the table's lemma
+        fl = lex.parse.form_lemmas
+        for tk in toks:
+            if tk.pos == "VERB" and tk.low in fl:
+                tk.lemma = fl[tk.low]
     sents = _split_at_newlines(text, toks, sents, lex.all_marks)
     for si, (a, b) in enumerate(sents):
         for k in range(a, b):
@@ -1756,7 +1772,8 @@ class _Extractor:
             return sk, sk + 1
         cut = frozenset(c for c in self.kids(sk) if c > sk and (
             toks[c].dep in P.subject_cut and any(toks[j].text in (",", "—", "–", "(") for j in range(sk + 1, c))
-            or toks[c].dep in P.preposition and self.is_time(c, sa, sb)))  # "the Tribune on Sunday"
+            or toks[c].dep in P.preposition and toks[c].low not in self.lex.np_links
+            and self.is_time(c, sa, sb)))  # "the Tribune on Sunday", not "the progress of these years"
         sub = self.sub_tokens(sk, sa, sb, skip=cut)
         a, b = sub[0], sub[-1] + 1
         if cut:  # from the first word of the cut phrase ("X, who ..." leaves "X")
@@ -1972,13 +1989,17 @@ class _Extractor:
             if t.lemma in P.phrasal:
                 phrasal = next((c for c in kids if c > v and toks[c].low in P.phrasal[t.lemma]
                                 and (toks[c].dep in P.preposition or toks[c].dep in P.particle)
-                                and all(toks[j].dep in P.particle for j in range(v + 1, c))), None)
+                                and all(toks[j].dep in P.phrasal_gap or toks[j].ent in P.time_entities
+                                        for j in range(v + 1, c))), None)  # "spoke out Tuesday about"
             model = P.model
             learn = model is not None or TRACE is not None
             learned = False  # a candidate the lemma lists do not give: the model decides
             if weak is None:
                 if phrasal is not None:
                     weak = False
+                elif t.lemma in P.as_only and t.dep in P.as_clause and any(
+                        toks[c].dep in P.marker and toks[c].low in P.as_words for c in kids):
+                    weak = False  # "As X put it, ..."
                 elif learn and t.lemma not in lex.not_cues:
                     weak, learned = False, True
                 elif not lex.generic_ccomp or t.low in lex.not_cues or t.lemma in lex.not_cues:
