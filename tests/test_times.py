@@ -854,3 +854,14 @@ def test_the_latest_period_after_a_reported_fiscal_quarter():
     # a quarter only forecast is not the latest one reported
     text = "Acme Foods expects fourth-quarter earnings to fall. Sales in the latest quarter rose 5%."
     assert one(text, "en", "1989-11-02", "the latest quarter").value == "1989-Q3"
+
+
+def test_the_quarter_ended_on_a_date():
+    # the three months up to the end date, named by the calendar quarter holding most of them
+    text = "In the quarter ended July 31, the retailer had 5.6 million shares outstanding."
+    assert one(text, "en", "1989-10-30", "the quarter").value == "1989-Q2"
+    text = "Sales in the quarter ended Jan. 31 fell 4%."
+    assert one(text, "en", "1990-03-01", "the quarter").value == "1989-Q4"
+    # a quarter the report named keeps its own (fiscal) name
+    text = "Acme earned $5 million in its fiscal first quarter. Sales in the quarter ended Sept. 30 rose 39%."
+    assert one(text, "en", "1989-10-26", "the quarter").value == "1989-Q1"

@@ -1284,6 +1284,15 @@ def _resolve_quarter(g, ref, ctx, lex, span):
                 running = ref is not None and value_interval(q)[1] >= ref
                 if not ("latest" in g and running and not (q == ctx.last_q and ctx.last_q_reported)):
                     return ("DATE", q, mod)
+        if "qmonth" in g and ref is not None:
+            # "the quarter ended July 31" with no quarter named before (a
+            # fiscal name would be the text's own): the three months up to that
+            # day, named by the calendar quarter that holds most of them
+            m_end = _num(g.v.get("qmonth"))
+            if isinstance(m_end, int) and 1 <= m_end <= 12:
+                y = _infer_year(m_end, None, ref, ctx.tense(*span))
+                mid, y = (m_end - 1, y) if m_end > 1 else (12, y - 1)
+                return ("DATE", f"{y:04d}-Q{(mid - 1) // 3 + 1}", mod)
         if ref is None:
             return ("DATE", None, mod)
         return ("DATE", _fmt(ref - timedelta(days=45), "Q"), mod)
