@@ -555,3 +555,13 @@ def test_en_as_put_it_phrasal_gap_and_lemma_slips():
     q = find(quotes, "the council will reverse its decision")  # "hopes", which the lemmatiser reads as "hop"
     assert q.speaker.text == "Ms. Park" and q.cue.text == "hopes"
     none_with(quotes, "to leave at noon")
+
+
+def test_en_quote_continued_after_its_frame():
+    quotes = en_run("The bank failed in 2012. \"Wall Street's a pretty cynical place,\" said Tim Hess, a developer. "
+                    "\"But when you see that kind of talent, you listen.\"\n\n"
+                    "\"Are we where we need to be? Probably not,\" Ms. Moore said. \"Will we get there? Yes.\"")
+    q = find(quotes, "you listen")
+    assert q.speaker is not None and q.speaker.text == "Tim Hess, a developer"
+    q = find(quotes, "Will we get there")
+    assert q.speaker is not None and q.speaker.text == "Ms. Moore"

@@ -1388,6 +1388,11 @@ class _Extractor:
         around it as an object, predicate or modifier, not as a clause)."""
         toks, P = self.toks, self.lex.parse
         ka, kb = self.tok_at(a), self.tok_at(b - 1) + 1
+        if any(toks[k].text in (".", "!", "?") and toks[k + 1].cap for k in range(ka, kb - 1)):
+            return False  # whole sentences ("Are we there? Probably not,"), not a fragment
+        sa0 = self.c.sents[toks[ka].sent][0]
+        if self.text[b - 1] in ",.!?" and all(toks[k].punct for k in range(sa0, ka)):
+            return False  # it opens its sentence and ends in punctuation: "“...,” said X"
         for k in range(ka, kb):
             h = toks[k].head
             if h == k or ka <= h < kb or toks[k].punct:
