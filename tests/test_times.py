@@ -865,3 +865,11 @@ def test_the_quarter_ended_on_a_date():
     # a quarter the report named keeps its own (fiscal) name
     text = "Acme earned $5 million in its fiscal first quarter. Sales in the quarter ended Sept. 30 rose 39%."
     assert one(text, "en", "1989-10-26", "the quarter").value == "1989-Q1"
+
+
+def test_over_the_past_decade_is_a_stretch_up_to_now():
+    text = "Threats against the clinic had become routine over the past decade."
+    t = one(text, "en", "1998-10-25", "the past decade")
+    assert (t.type, t.value) == ("DURATION", "P10Y")
+    # without such a preposition it stays the decade before this one
+    assert one("Workers lost earning power in the last decade.", "en", "1998-10-25", "the last decade").value == "198"
