@@ -565,3 +565,25 @@ def test_en_quote_continued_after_its_frame():
     assert q.speaker is not None and q.speaker.text == "Tim Hess, a developer"
     q = find(quotes, "Will we get there")
     assert q.speaker is not None and q.speaker.text == "Ms. Moore"
+
+
+def test_en_coordinated_cue_inside_a_clause_and_source_trim():
+    quotes = en_run("Even China, the North's only ally, said it was opposed to the test and warned "
+                    "Pyongyang to refrain from further launches.")
+    q = find(quotes, "it was opposed to the test")
+    assert "warned" not in q.text and q.speaker.text == "China, the North's only ally"
+    q = find(quotes, "to refrain from further launches")
+    assert q.cue.text == "warned" and q.speaker.text == "China, the North's only ally"
+
+
+def test_en_transcript_labels_and_colon_phrases():
+    text = ("Partial transcript as follows:\n\n"
+            "\"HOST: Let's start with the debate. Will the senator be there?\n\n"
+            "\"DOE: She will not be attending the debate tomorrow night.\n\n"
+            "For one: the budget office has not published its numbers yet.")
+    quotes = en_run(text)
+    q = find(quotes, "Let's start with the debate")
+    assert q.speaker.text == "HOST" and q.cue.text == ":" and q.text.startswith("Let's")
+    q = find(quotes, "She will not be attending")
+    assert q.speaker.text == "DOE"
+    assert all(q.speaker is None or q.speaker.text != "For one" for q in quotes)

@@ -206,6 +206,7 @@ class ParseTable:
     model: Optional["CueModel"] = None
     negated_cues: bool = False
     passive_content: bool = False  # a passive cue's subject is its content
+    source_trim: frozenset = frozenset()  # dependents of the source's head left out at its start
     phrasal_gap: frozenset = frozenset()  # what may stand between a verb and its phrasal preposition
     as_only: frozenset = frozenset()  # lemmas that report only in an "As X put it" frame
     form_lemmas: dict = field(default_factory=dict)  # cue forms of the tables -> lemma (the lemmatiser's slips)
@@ -369,6 +370,7 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
         )
         lex.parse.negated_cues = bool(pt.get("negated_cues", False))
         lex.parse.passive_content = bool(pt.get("passive_content", False))
+        lex.parse.source_trim = frozenset(pt.get("source_trim", []))
         lex.parse.phrasal_gap = frozenset(pt.get("phrasal_gap", [])) | lex.parse.particle
         lex.parse.as_only = frozenset(pt.get("as_only", []))
         for weak, table in ((False, t.get("cues", {})), (True, t.get("cues_weak", {}))):
@@ -1525,11 +1527,17 @@ class _Extractor:
             ) or (content_words >= 2 and text[b - 1] in ".!?…" and text[a].isupper())
             fr = None
             parsed = self.lex.parse is not None and self.c.has_dep
-            if parsed:
+            lab = self.quote_label(a, b) if parsed and lex.colon_reports else None
+            if lab is not None:
+                # a transcript in quotation marks: "“WALLACE: Let's start ...": the label speaks
+                speaker, cue, cue_tok, a = lab
+            elif parsed:
                 fr = self.frame_parse(a, b)
-            if fr is None and closed and (not parsed or text[b - 1] in ".,!?…" or content_words >= lex.min_free_words):
+            if lab is None and fr is None and closed and (not parsed or text[b - 1] in ".,!?…" or content_words >= lex.min_free_words):
                 fr = self.frame_after(close_end, sb_close, next_open_same)
-            if fr is not None:
+            if lab is not None:
+                pass
+            elif fr is not None:
                 speaker, cue, cue_tok, end_tok = fr
                 # interrupted quote: the next quote right after the frame continues it
                 if next_open_same >= 0 and end_tok - 1 < len(toks) and toks[end_tok - 1].end <= next_open_same:
@@ -1675,7 +1683,30 @@ class _Extractor:
             return False
         if self.c.has_pos and any(toks[k].pos in ("VERB", "AUX") for k in range(a, b)):
             return False
+        if self.c.has_pos and self.c.has_dep:
+            # with a tagger: a name, a description or an all-capitals label ("WALLACE:"),
+            # not a phrase that opens a sentence ("For one:", "Thus my compromise:")
+            if toks[a].pos in ("ADP", "ADV", "SCONJ", "CCONJ", "DET") and toks[a].low not in lex.dets:
+                return False
+            return all(toks[k].pos == "PROPN" or toks[k].punct for k in range(a, b)) or any(
+                (nm := self.c.name_at.get(k)) is not None and nm.type in ("PER", "ORG")
+                or toks[k].low in lex.descriptions
+                or toks[k].text.isupper() and len(toks[k].text) > 1 for k in range(a, b))
         return any(toks[k].cap or toks[k].low in lex.descriptions for k in range(a, b))
+
+    def quote_label(self, a: int, b: int) -> Optional[tuple]:
+        """A speaker label in capitals and a colon opening a quote ("WALLACE: ...",
+        transcripts): (speaker, cue, cue token, content start) or None."""
+        toks = self.toks
+        ka, kb = self.tok_at(a), self.tok_at(b - 1) + 1
+        c = next((k for k in range(ka + 1, min(kb - 1, ka + 5)) if toks[k].text == ":"), None)
+        if c is None or toks[ka].start != a or not self.colon_phrase(ka, c) \
+                or not all(toks[k].text.isupper() or toks[k].punct for k in range(ka, c)):
+            return None
+        sp = self.speaker_from(ka, c, c)
+        if sp is None:
+            return None
+        return sp, self.span(toks[c].start, toks[c].end), c, toks[c + 1].start
 
     def colon_report(self, sa: int, sb: int) -> None:
         """"Lynch: No outside influence on FBI probe", "MATTHEWS: Here's the irony
@@ -1781,6 +1812,8 @@ class _Extractor:
             and self.is_time(c, sa, sb)))  # "the Tribune on Sunday", not "the progress of these years"
         sub = self.sub_tokens(sk, sa, sb, skip=cut)
         a, b = sub[0], sub[-1] + 1
+        while a < sk and toks[a].head == sk and toks[a].dep in P.source_trim:
+            a += 1  # "Even China", "Both X and Y": not part of the name
         if cut:  # from the first word of the cut phrase ("X, who ..." leaves "X")
             b = min(b, min(self.sub_tokens(c, sa, sb)[0] for c in cut))
         while b > a + 1 and toks[b - 1].punct and toks[b - 1].text not in (")",):
@@ -2084,9 +2117,13 @@ class _Extractor:
             # participle or coordinated reporting verb with a clause of its own is an
             # attribution of its own (PolNeAR gives each token one attribution)
             sib = [k for k in idx if toks[k].pos == "VERB" and toks[k].lemma in P.lemmas
-                   and toks[k].dep in P.inherit and toks[k].dep not in P.infinitive and toks[k].tag in P.active_participle
-                   and not P.lemmas[toks[k].lemma]
-                   and any(toks[c].dep in P.clause for c in self.kids(k)) and toks[k].head in idx]
+                   and toks[k].dep in P.inherit and toks[k].dep not in P.infinitive and not P.lemmas[toks[k].lemma]
+                   and toks[k].head in idx and k > v and (
+                       toks[k].tag in P.active_participle and any(toks[c].dep in P.clause for c in self.kids(k))
+                       # "said it was opposed and warned North Korea to ...": a finite cue
+                       # coordinated inside the clause, without a subject, is the speaker's
+                       or toks[k].dep in P.coordination and toks[k].tag in P.finite
+                       and not any(toks[c].dep in P.subject or toks[c].dep in P.passive_subject for c in self.kids(k)))]
             if sib:
                 cut = set()
                 for k in sib:
