@@ -115,6 +115,24 @@ def test_many_matches_page_by_date_and_count(store_url, monkeypatch):
         assert [h.id for h in s.search("Charkiv", sort="newest", limit=61)[0]] == want
 
 
+def test_pg_rank_reads_rows_moved_since_the_probe(pg_url):
+    """The ranked window is read again by ctid; a row updated in between has a new
+    ctid and is found by its pk instead, so the page loses nothing."""
+    from sqlalchemy import text as sql
+
+    import kroniek.store.queries as QY
+
+    s = Store(pg_url)
+    s.put_many([Article.new("Charkiv" + " en Charkiv" * i, id=f"m{i}", language="nl") for i in range(4)])
+    with s.engine.connect() as conn:
+        rows = conn.execute(sql("SELECT pk, ctid::text AS tid FROM documents")).all()
+        conn.execute(sql("UPDATE documents SET title = 'bijgewerkt' WHERE id = 'm3'"))  # m3 gets a new ctid
+        moved = conn.execute(sql("SELECT pk, ctid::text AS tid FROM documents WHERE id = 'm3'")).one()
+        assert moved.tid not in {r.tid for r in rows}
+        scores = QY._rank_rows(conn, QY._tsquery("Charkiv"), rows)
+    assert set(scores) == {r.pk for r in rows} and scores[moved.pk] == max(scores.values()) > 0
+
+
 @pytest.mark.parametrize("query", ['"', "NEAR(", "a AND", "*", "'; DROP TABLE documents; --", "x:y", "(((", "OR"])
 def test_hostile_queries_are_harmless(store_url, query):
     s = Store(store_url)
