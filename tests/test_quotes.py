@@ -587,3 +587,23 @@ def test_en_transcript_labels_and_colon_phrases():
     q = find(quotes, "She will not be attending")
     assert q.speaker.text == "DOE"
     assert all(q.speaker is None or q.speaker.text != "For one" for q in quotes)
+
+
+def test_en_stance_preposition_relative_and_adverbial_reports():
+    quotes = en_run("Senator Graham has been critical of the governor since the primary. "
+                    "The mayor made the remark Monday as he discussed his plan for the harbor. "
+                    "The council will face a number of cities that support the regulations. "
+                    "The agency should stay out of the dispute unless it wants to lose its funding. "
+                    "They called the hearing because they felt the agency was hiding the report. "
+                    "She felt tired after the trip.")
+    q = find(quotes, "the governor")
+    assert q.cue.text == "has been critical of" and q.speaker.text == "Senator Graham"
+    q = find(quotes, "his plan for the harbor")
+    assert q.cue.text == "discussed" and "remark" not in q.text
+    q = find(quotes, "the regulations")
+    assert q.cue.text == "support" and q.speaker.text == "that"
+    q = find(quotes, "to lose its funding")
+    assert q.speaker.text == "it"
+    q = find(quotes, "the agency was hiding the report")
+    assert q.cue.text == "felt"
+    none_with(quotes, "tired")

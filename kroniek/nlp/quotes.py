@@ -206,6 +206,7 @@ class ParseTable:
     model: Optional["CueModel"] = None
     negated_cues: bool = False
     passive_content: bool = False  # a passive cue's subject is its content
+    stance_preps: frozenset = frozenset()  # a stance adjective's prepositions with content ("critical of")
     source_trim: frozenset = frozenset()  # dependents of the source's head left out at its start
     phrasal_gap: frozenset = frozenset()  # what may stand between a verb and its phrasal preposition
     as_only: frozenset = frozenset()  # lemmas that report only in an "As X put it" frame
@@ -370,6 +371,7 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
         )
         lex.parse.negated_cues = bool(pt.get("negated_cues", False))
         lex.parse.passive_content = bool(pt.get("passive_content", False))
+        lex.parse.stance_preps = frozenset(pt.get("stance_preps", []))
         lex.parse.source_trim = frozenset(pt.get("source_trim", []))
         lex.parse.phrasal_gap = frozenset(pt.get("phrasal_gap", [])) | lex.parse.particle
         lex.parse.as_only = frozenset(pt.get("as_only", []))
@@ -1820,6 +1822,17 @@ class _Extractor:
             b -= 1
         return a, b
 
+    def antecedent_phrase(self, k: int, sa: int, sb: int) -> tuple[int, int]:
+        """The noun phrase a relative pronoun's clause hangs on ("cities" for
+        "cities that support ..."), without the clause; (k, k + 1) if none."""
+        toks, P = self.toks, self.lex.parse
+        v = toks[k].head
+        h = toks[v].head if toks[v].dep in P.relative else v
+        if h == v or not (sa <= h < k):
+            return k, k + 1
+        sub = [x for x in self.sub_tokens(h, sa, sb, skip=frozenset([v])) if x < k]
+        return (sub[0], sub[-1] + 1) if sub else (k, k + 1)
+
     def cue_start(self, v: int, sa: int) -> int:
         """The cue verb with its auxiliaries and adverbs right before it ("has
         said", "is also claiming")."""
@@ -1875,6 +1888,15 @@ class _Extractor:
             if any(o.start <= t.start < o.end for o, _ in self.out):
                 continue
             comp = next((c for c in self.kids(j) if c > j and (toks[c].dep in P.clause or toks[c].dep in P.infinitive)), None)
+            cue_end = j
+            if comp is None:
+                # "has been critical of Trump", "were concerned about the plan": the
+                # preposition's object is the content, the preposition part of the cue
+                prep = next((c for c in self.kids(j) if c > j and toks[c].dep in P.preposition
+                             and toks[c].low in P.stance_preps), None)
+                obj = next((c for c in self.kids(prep) if c > prep), None) if prep is not None else None
+                if obj is not None:
+                    comp, cue_end = obj, prep
             subj = next((c for c in self.kids(h) if toks[c].dep in P.subject and c < j), None)
             if comp is None or subj is None:
                 continue
@@ -1884,7 +1906,8 @@ class _Extractor:
             sp = self.speaker_from(a_, b_, h)
             if sp is None:
                 continue
-            if self.add_fragments(self.runs(self.sub_tokens(comp, sa, sb)), h, j, sa, sp, min_tokens=2):
+            if self.add_fragments(self.runs(self.sub_tokens(comp, sa, sb)), h, cue_end, sa, sp,
+                                  min_tokens=1 if cue_end > j else 2):
                 self.used_cues.add(h)
 
     def raising_reports(self, sa: int, sb: int) -> None:
@@ -2087,7 +2110,10 @@ class _Extractor:
             elif generic or t.lemma in P.clause_only:
                 continue
             elif (t.dep in P.parataxis or t.dep in P.as_clause and any(
-                    toks[c].dep in P.marker and toks[c].low in P.as_words for c in kids)) \
+                    toks[c].dep in P.marker and toks[c].low in P.as_words for c in kids)
+                    # "As X reported, ...", "As X put it, ...", not "as he discussed his plan"
+                    and not any(c > v and toks[c].dep in P.complement and toks[c].dep not in P.preposition
+                                and toks[c].low not in lex.expletives for c in kids)) \
                     and sa <= t.head < sb and any(toks[c].dep in P.subject for c in kids):
                 # "The economy, he said, is strong", "As X reported, ...": the clause around the frame
                 idx = self.sub_tokens(t.head, sa, sb, skip=frozenset([v]))
@@ -2168,15 +2194,20 @@ class _Extractor:
                         b_ -= 1
                     if b_ <= a_:
                         continue
-                if (weak or generic) and not self.human(a_, b_) and not (sk in self.c.name_at):
-                    continue
                 pron = b_ - a_ == 1 and toks[a_].low in lex.pronouns
-                if toks[a_].low in lex.expletives and not (pron and P.referential_it and role == "subject" and not weak):
-                    continue  # "it seems that", not "It says the campaign violated ..." (a letter, a report)
+                rel = b_ - a_ == 1 and toks[a_].low in lex.relatives and toks[v].dep in P.relative
+                # "It says the campaign violated ...", "unless it wants to ...": "it" as the
+                # subject of an active cue refers (a letter, a report, an agency); not "it seems"
+                it_ref = pron and toks[a_].low in lex.expletives and P.referential_it and role == "subject"
+                if (weak or generic) and not (self.human(*self.antecedent_phrase(a_, sa, sb)) if rel else
+                                              self.human(a_, b_) or sk in self.c.name_at or it_ref):
+                    continue
+                if toks[a_].low in lex.expletives and not it_ref:
+                    continue
                 if pron and any(o.start <= t.start < o.end for o, _ in self.out if o.kind != "direct"):
                     continue  # "Trump said he thinks that ...": the outer report says it
-                sp = self.speaker_from(a_, b_, v) if toks[a_].low not in lex.expletives else self.resolve_pronoun(a_, v)
-                if sp is None and pron and P.keep_unresolved:
+                sp = self.resolve_pronoun(a_, v) if it_ref or rel else self.speaker_from(a_, b_, v)
+                if sp is None and (pron or rel) and P.keep_unresolved:
                     # a pronoun without a named antecedent: the speaker is the pronoun, its name unknown
                     sp = Speaker(start=toks[a_].start, end=toks[a_].end, text=toks[a_].text, name=None)
                 if sp is None:
