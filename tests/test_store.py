@@ -129,8 +129,9 @@ def test_pg_rank_reads_rows_moved_since_the_probe(pg_url):
         conn.execute(sql("UPDATE documents SET title = 'bijgewerkt' WHERE id = 'm3'"))  # m3 gets a new ctid
         moved = conn.execute(sql("SELECT pk, ctid::text AS tid FROM documents WHERE id = 'm3'")).one()
         assert moved.tid not in {r.tid for r in rows}
-        scores = QY._rank_rows(conn, QY._tsquery("Charkiv"), rows)
-    assert set(scores) == {r.pk for r in rows} and scores[moved.pk] == max(scores.values()) > 0
+        page = QY._ranked_page(conn, QY._tsquery("Charkiv"), rows, limit=10, offset=0)
+        assert QY._ranked_page(conn, QY._tsquery("Charkiv"), rows, limit=2, offset=1) == page[1:3]
+    assert [pk for pk, _ in page][0] == moved.pk and {pk for pk, _ in page} == {r.pk for r in rows}
 
 
 @pytest.mark.parametrize("query", ['"', "NEAR(", "a AND", "*", "'; DROP TABLE documents; --", "x:y", "(((", "OR"])

@@ -301,10 +301,7 @@ def _match_page_pg(conn: Connection, q: str, conds: list, limit: int, offset: in
         by_pk = sorted(found, key=lambda r: r.pk, reverse=True)
         window = by_pk[:RANK_WINDOW]
         if n_ranked and window:
-            scores = _rank_rows(conn, tsq, window)
-            ranked = sorted(((pk, scores.get(pk, 0.0)) for pk in (r.pk for r in window)),
-                            key=lambda x: (-x[1], -x[0]))
-            page += ranked[ranked_off:ranked_off + n_ranked]
+            page += _ranked_page(conn, tsq, window, n_ranked, ranked_off)
         if n_rest:
             page += [(r.pk, 0.0) for r in by_pk[RANK_WINDOW + rest_off:RANK_WINDOW + rest_off + n_rest]]
     else:
@@ -325,20 +322,21 @@ def _match_page_pg(conn: Connection, q: str, conds: list, limit: int, offset: in
     return page, total, snippets
 
 
-def _rank_rows(conn: Connection, tsq, rows: list) -> dict[int, float]:
-    """ts_rank of the probed rows, read by ctid (a TID scan: no index lookups). A row
-    updated since the probe has moved; it is looked up by pk instead."""
-    score = func.ts_rank(_PG_TSV, tsq)
-    tids = "{" + ",".join(f'"{r.tid}"' for r in rows) + "}"
-    tid_param = cast(bindparam(None, tids, type_=String), ARRAY(TID))
-    scores = {r.pk: float(r.score or 0.0) for r in conn.execute(
-        select(D.c.pk, score.label("score")).where(_PG_CTID == any_(tid_param)))}
-    wanted = {r.pk for r in rows}
-    moved = [pk for pk in wanted if pk not in scores]
-    if moved:
-        scores.update({r.pk: float(r.score or 0.0) for r in conn.execute(
-            select(D.c.pk, score.label("score")).where(D.c.pk == any_(_int_array(moved))))})
-    return {pk: v for pk, v in scores.items() if pk in wanted}
+def _ranked_page(conn: Connection, tsq, window: list, limit: int, offset: int) -> list[tuple[int, float]]:
+    """A page of the window's rows (pk, tid) by ts_rank, best first. The rows are read
+    by ctid (a TID scan: no index lookups). Should a row have moved since the probe
+    (updated or deleted meanwhile: fewer rows, or a row not of the window, come
+    back), the window is read by pk instead."""
+    score = func.ts_rank(_PG_TSV, tsq).label("score")
+    order = (score.desc(), D.c.pk.desc())
+    tids = cast(bindparam(None, "{" + ",".join(f'"{r.tid}"' for r in window) + "}", type_=String), ARRAY(TID))
+    rows = conn.execute(select(D.c.pk, score, func.count().over().label("n")).where(_PG_CTID == any_(tids))
+                        .order_by(*order).limit(limit).offset(offset)).all()
+    pks = {r.pk for r in window}
+    if not rows or rows[0].n != len(window) or any(r.pk not in pks for r in rows):
+        rows = conn.execute(select(D.c.pk, score).where(D.c.pk == any_(_int_array(sorted(pks))))
+                            .order_by(*order).limit(limit).offset(offset)).all()
+    return [(r.pk, float(r.score or 0.0)) for r in rows]
 
 
 # Fewer documents than this left unread by a PostgreSQL search are read too, so that
