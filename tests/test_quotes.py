@@ -607,3 +607,20 @@ def test_en_stance_preposition_relative_and_adverbial_reports():
     q = find(quotes, "the agency was hiding the report")
     assert q.cue.text == "felt"
     none_with(quotes, "tired")
+
+
+def test_en_reporting_nouns_and_bylines():
+    quotes = en_run("The ministry rejected the plan. Mr. Obama's decision to act alone angered Congress. "
+                    "A statement from the ministry that the talks had failed surprised nobody. "
+                    "His statements to the FBI were brief.\n\n"
+                    "“He represents our greatest shame. He should apologise.” ― Sonya Herridge\n\n"
+                    "“He is ignorant of our culture.”― Pamela Padilla.")
+    q = find(quotes, "to act alone")
+    assert q.cue.text == "decision" and q.speaker.text == "Mr. Obama's"
+    q = find(quotes, "the talks had failed")
+    assert q.speaker.text == "the ministry"
+    none_with(quotes, "the FBI")  # the addressee of the statements
+    q = find(quotes, "our greatest shame")
+    assert q.speaker.text == "Sonya Herridge" and q.cue.text == "―"
+    q = find(quotes, "ignorant of our culture")
+    assert q.speaker.text == "Pamela Padilla"

@@ -206,6 +206,8 @@ class ParseTable:
     model: Optional["CueModel"] = None
     negated_cues: bool = False
     passive_content: bool = False  # a passive cue's subject is its content
+    noun_agents: frozenset = frozenset()  # a reporting noun's preposition naming its owner ("a statement from X")
+    addressee_preps: frozenset = frozenset()  # a reporting noun's preposition before a person: the addressee
     stance_preps: frozenset = frozenset()  # a stance adjective's prepositions with content ("critical of")
     source_trim: frozenset = frozenset()  # dependents of the source's head left out at its start
     phrasal_gap: frozenset = frozenset()  # what may stand between a verb and its phrasal preposition
@@ -332,6 +334,7 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
     lex.all_marks = "".join(sorted(set(marks) | closers))
     lex.closers = closers
     lex.colon_reports = bool(s.get("colon_reports", False))
+    lex.dashes = frozenset(s.get("attribution_dashes", []))
     lex.colon_not = frozenset(s.get("colon_not", []))
     pt = t.get("parse", {})
     if pt.get("frames", False):
@@ -371,6 +374,8 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
         )
         lex.parse.negated_cues = bool(pt.get("negated_cues", False))
         lex.parse.passive_content = bool(pt.get("passive_content", False))
+        lex.parse.noun_agents = frozenset(pt.get("noun_agents", []))
+        lex.parse.addressee_preps = frozenset(pt.get("addressee_preps", []))
         lex.parse.stance_preps = frozenset(pt.get("stance_preps", []))
         lex.parse.source_trim = frozenset(pt.get("source_trim", []))
         lex.parse.phrasal_gap = frozenset(pt.get("phrasal_gap", [])) | lex.parse.particle
@@ -1287,16 +1292,32 @@ class _Extractor:
         """An attribution right after a quote: ', zei hij', ', aldus het ISW', '," he said'."""
         toks, lex = self.toks, self.lex
         k = self.tok_at(close_end)
+        dash = dash_span = None
         if k < len(toks) and toks[k].start < close_end:
+            if self.text[close_end:toks[k].end].strip() in lex.dashes:  # "”―" as one token
+                dash, dash_span = k, (close_end, toks[k].end)
             k += 1
         lim = min(sent_end_tok, self.tok_at(next_open) if next_open >= 0 else len(toks))
         if next_open >= 0:
             while lim > k and toks[lim - 1].start >= next_open:
                 lim -= 1
-        while k < lim and toks[k].punct and toks[k].text in ",.—–-" and toks[k].text != ".":
+        while k < lim and toks[k].punct and (toks[k].text in ",.—–-" and toks[k].text != "."
+                                             or toks[k].text in lex.dashes):
+            if toks[k].text in lex.dashes:
+                dash, dash_span = k, (toks[k].start, toks[k].end)
             k += 1
         if k >= lim:
             return None
+        if dash is not None:
+            # a byline after the quote: "“...” ― Sonya Herridge" (the name ends the line)
+            e = lim
+            while e > k and toks[e - 1].punct:
+                e -= 1
+            if e > k and e - k <= 6 and all(toks[j].cap or toks[j].punct for j in range(k, e)) \
+                    and not any(self.cue_at(j, lim) for j in range(k, e)):
+                sp = self.speaker_from(k, e, dash)
+                if sp is not None:
+                    return (sp, self.span(*dash_span), dash, e)
         # "aldus X" / "volgens X"
         if toks[k].low in lex.postposed or self.according_at(k):
             n_words = self.according_at(k) or 1
@@ -1984,6 +2005,15 @@ class _Extractor:
             kids = [c for c in self.kids(n) if sa <= c < sb]
             owner = next((c for c in kids if toks[c].dep in P.owner and c < n), None)
             if owner is None:
+                # "a statement from the ministry", "a decision by the FBI to ...": the agent
+                for c in kids:
+                    if c > n and toks[c].dep in P.preposition and toks[c].low in P.noun_agents:
+                        obj = next((x for x in self.kids(c) if sa <= x < sb), None)
+                        if obj is not None and self.human(*self.subject_phrase(obj, sa, sb)):
+                            owner = obj
+                            kids = [x for x in kids if x != c]
+                            break
+            if owner is None:
                 continue
             idx: list[int] = []
             cue_end = n + 1
@@ -1992,8 +2022,12 @@ class _Extractor:
                     continue
                 if toks[c].dep in P.noun_clause:
                     idx += self.sub_tokens(c, sa, sb)
-                elif toks[c].dep in P.preposition and toks[c].low in P.noun_preps:
+                elif toks[c].dep in P.preposition and toks[c].low in P.noun_preps and not self.is_time(c, sa, sb):
                     inner = [x for x in self.kids(c) if sa <= x < sb]
+                    if toks[c].low in P.addressee_preps and any(
+                            (nm := self.c.name_at.get(x)) is not None and nm.type in ("PER", "ORG")
+                            or toks[x].low in lex.pronouns for x in inner):
+                        continue  # "his statements to the FBI": the addressee, not the content
                     for x in inner:
                         idx += self.sub_tokens(x, sa, sb)
                     if c == cue_end and inner:
