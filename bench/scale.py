@@ -19,7 +19,12 @@ Search is measured with 100 queries of one or two words drawn from the
 CoNLL vocabulary (mostly rare words, some that match most documents);
 entity pages for 100 entities drawn by the same Zipf law as the names.
 
-    python bench/scale.py [--docs 1000000] [--engines sqlite,postgresql] [--db PATH]
+    python bench/scale.py [--docs 1000000] [--engines sqlite,postgresql] [--db PATH] [--prewarm]
+
+On PostgreSQL the server's memory and planner settings decide most of the
+latency (README, "PostgreSQL for a large store"): they are printed with the
+figures. --prewarm first loads the store's tables into the server's buffers
+with pg_prewarm, as they are on a server that has been serving them.
 """
 
 from __future__ import annotations
@@ -220,11 +225,50 @@ def _server_cpu(store: Store):
     return read
 
 
+# The relations a search or an entity page reads; loaded last, so kept when the
+# buffers are smaller than all of them.
+PREWARM_TABLES = ("quotes", "global_entities", "entity_aliases", "entities", "documents")
+
+
+def prewarm(store: Store) -> None:
+    """Load the searched tables, their TOAST tables and their indexes into the
+    PostgreSQL buffers (the pg_prewarm extension, shipped with PostgreSQL)."""
+    t0 = time.perf_counter()
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        try:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+        except Exception as e:  # not installed, or not allowed to this user
+            print(f"  prewarm skipped: {str(e).splitlines()[0]}")
+            return
+        schema = conn.execute(text("SELECT extnamespace::regnamespace::text FROM pg_extension "
+                                   "WHERE extname = 'pg_prewarm'")).scalar()
+        blocks = 0
+        for table_ in PREWARM_TABLES:
+            rels = conn.execute(text(
+                "SELECT c.oid FROM pg_class c WHERE c.oid = CAST(:t AS regclass) "
+                "UNION ALL SELECT c.reltoastrelid FROM pg_class c WHERE c.oid = CAST(:t AS regclass) AND c.reltoastrelid <> 0 "
+                "UNION ALL SELECT i.indexrelid FROM pg_index i WHERE i.indrelid = CAST(:t AS regclass)"),
+                {"t": table_}).scalars().all()
+            for oid in rels:
+                blocks += conn.execute(text(f'SELECT "{schema}".pg_prewarm(CAST(:oid AS regclass))'), {"oid": oid}).scalar()
+    print(f"  prewarmed {blocks * 8 / 1024:,.0f} MB in {time.perf_counter() - t0:.0f} s")
+
+
+def server_settings(store: Store) -> str:
+    """The PostgreSQL settings that decide search latency, and the store's size."""
+    with store.engine.connect() as conn:
+        vals = {name: conn.execute(text(f"SHOW {name}")).scalar()
+                for name in ("shared_buffers", "effective_cache_size", "random_page_cost")}
+        size = conn.execute(text("SELECT pg_size_pretty(pg_total_relation_size('documents'))")).scalar()
+    return ", ".join(f"{k} {v}" for k, v in vals.items()) + f"; documents with TOAST and indexes: {size}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=1_000_000)
     ap.add_argument("--engines", default="sqlite,postgresql")
     ap.add_argument("--db", default=None, help="SQLite file to build or reuse (default: a temporary file)")
+    ap.add_argument("--prewarm", action="store_true", help="PostgreSQL: load the store into the server's buffers first")
     args = ap.parse_args()
     for engine in args.engines.split(","):
         if engine == "sqlite":
@@ -247,6 +291,10 @@ def main() -> None:
             secs = build(store, args.docs - have)
             print(f"{engine}: built in {secs:.0f} s ({(args.docs - have) / secs:,.0f} docs/s)")
         print(f"\n{engine}: {store.count():,} documents")
+        if store.dialect == "postgresql":
+            print(f"  server: {server_settings(store)}")
+            if args.prewarm:
+                prewarm(store)
         load = os.getloadavg()[0]
         print(table(measure(store), ("query", "median ms", "p95 ms", "max ms", "cpu median ms", "cpu p95 ms")))
         print(f"targets: search p95 <= 100 ms, entity page p95 <= 200 ms. Wall-clock latency over 100 queries each;\n"
