@@ -266,8 +266,9 @@ def _match_page_pg(conn: Connection, q: str, conds: list, limit: int, offset: in
     The total is exact when the slices covered every match; otherwise it is
     estimated from the density of matches in the slices read (a Total with
     exact=False). The window is ranked by reading its rows again by their
-    physical address (ctid), found by the slices: looking 1,000 rows up in the pk
-    index again cost more than ranking them (45 of 65 ms on a 1M-document store)."""
+    physical address (ctid), found by the slices: on a 1M-document store, reading
+    1,000 rows by ctid took 6 ms, looking them up in the pk index again 13 ms with
+    the index in the buffers and 64 ms without."""
     from . import RANK_WINDOW, Total
 
     tsq = _tsquery(q)
