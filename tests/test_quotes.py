@@ -624,3 +624,13 @@ def test_en_reporting_nouns_and_bylines():
     assert q.speaker.text == "Sonya Herridge" and q.cue.text == "―"
     q = find(quotes, "ignorant of our culture")
     assert q.speaker.text == "Pamela Padilla"
+
+
+def test_en_mixed_quotation_marks_and_closing_mark_kept():
+    quotes = en_run("Republicans said the findings raised questions.\n\n"
+                    "“Immunity deals should not be a requirement,\" Chairman Jason Chaffetz said in a statement, "
+                    "adding that the agreements were handed out \"like candy.\"")
+    q = find(quotes, "Immunity deals should not be a requirement")
+    assert q.text == "Immunity deals should not be a requirement," and q.speaker.text == "Chairman Jason Chaffetz"
+    q = find(quotes, "the agreements were handed out")
+    assert q.cue.text == "adding" and q.text.count('"') == 2  # the quoted fragment keeps both marks

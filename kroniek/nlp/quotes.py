@@ -2647,6 +2647,16 @@ class _Extractor:
             a += 1
         while b > a and (text[b - 1] in self.lex.all_marks or text[b - 1].isspace()):
             b -= 1
+        # a quoted fragment at the end keeps its closing mark: 'handed out "like candy."'
+        span = text[a:b]
+        for o, closers in self.lex.marks.items():
+            if o in span and (span.count(o) % 2 == 1 if o in closers else
+                              not any(c in span[span.rindex(o) + 1:] for c in closers)):
+                e = b
+                while e < len(text) and e < b + 2 and text[e] in ".,;!?":
+                    e += 1
+                if e < len(text) and text[e] in closers:
+                    return a, e + 1
         return a, b
 
     # -- hearsay ---------------------------------------------------------------
