@@ -634,3 +634,15 @@ def test_en_mixed_quotation_marks_and_closing_mark_kept():
     assert q.text == "Immunity deals should not be a requirement," and q.speaker.text == "Chairman Jason Chaffetz"
     q = find(quotes, "the agreements were handed out")
     assert q.cue.text == "adding" and q.text.count('"') == 2  # the quoted fragment keeps both marks
+
+
+def test_en_manner_of_speaking_judgement_and_call_senses():
+    quotes = en_run("The U.N. called an emergency meeting. One of the doctors called the host a quack. "
+                    "Protesters chanted that the mayor must resign. The senator scolded the banker for his greed.")
+    none_with(quotes, "an emergency meeting")
+    q = find(quotes, "the host a quack")
+    assert q.cue.text == "called"
+    q = find(quotes, "the mayor must resign")
+    assert q.speaker.text == "Protesters"
+    q = find(quotes, "the banker")
+    assert q.cue.text == "scolded" and q.speaker.text == "The senator"

@@ -206,6 +206,7 @@ class ParseTable:
     model: Optional["CueModel"] = None
     negated_cues: bool = False
     passive_content: bool = False  # a passive cue's subject is its content
+    needs_predicate: frozenset = frozenset()  # no report with an object alone ("called a meeting")
     noun_agents: frozenset = frozenset()  # a reporting noun's preposition naming its owner ("a statement from X")
     addressee_preps: frozenset = frozenset()  # a reporting noun's preposition before a person: the addressee
     stance_preps: frozenset = frozenset()  # a stance adjective's prepositions with content ("critical of")
@@ -374,6 +375,7 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
         )
         lex.parse.negated_cues = bool(pt.get("negated_cues", False))
         lex.parse.passive_content = bool(pt.get("passive_content", False))
+        lex.parse.needs_predicate = frozenset(pt.get("needs_predicate", []))
         lex.parse.noun_agents = frozenset(pt.get("noun_agents", []))
         lex.parse.addressee_preps = frozenset(pt.get("addressee_preps", []))
         lex.parse.stance_preps = frozenset(pt.get("stance_preps", []))
@@ -2158,6 +2160,9 @@ class _Extractor:
                               or learned and LEARNED_PREPS and c == cue_end)]  # "reserved his passion for": the model judges
                 if not comps:
                     continue
+                if t.lemma in P.needs_predicate and phrasal is None and all(
+                        toks[c].dep in P.direct_object or toks[c].dep in P.preposition for c in comps):
+                    continue  # "called an emergency meeting", not "called him a liar"
                 first = min(comps)
                 if first == cue_end and toks[first].dep in P.preposition:
                     # "talk about X", "call for X": the preposition belongs to the cue
