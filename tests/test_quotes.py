@@ -646,3 +646,10 @@ def test_en_manner_of_speaking_judgement_and_call_senses():
     assert q.speaker.text == "Protesters"
     q = find(quotes, "the banker")
     assert q.cue.text == "scolded" and q.speaker.text == "The senator"
+
+
+def test_en_closing_mark_after_a_space_and_unresolved_pronoun_frame():
+    quotes = en_run("He spoke first.\n\n\"I've always been insulted with the term 'outreach,' \" he told the group.")
+    q = find(quotes, "always been insulted")
+    assert q.kind == "direct" and q.cue.text == "told"
+    assert q.speaker.text == "he" and q.speaker.name is None  # no named antecedent: never a guess

@@ -892,7 +892,11 @@ class _Extractor:
         if first.low in lex.pronouns and (b - a == 1 or first.low not in lex.dets):
             if first.low in lex.expletives:
                 return None
-            return self.resolve_pronoun(a, cue_tok)
+            sp = self.resolve_pronoun(a, cue_tok)
+            if sp is None and b - a == 1 and lex.parse is not None and lex.parse.keep_unresolved:
+                # no named antecedent: the pronoun is the speaker, its name unknown
+                sp = Speaker(start=first.start, end=first.end, text=first.text, name=None)
+            return sp
         # the phrase's head: first non-determiner word
         h = a
         while h < b and (toks[h].low in lex.dets or toks[h].low in ("’s", "'s")):
@@ -1263,7 +1267,9 @@ class _Extractor:
                 c = text[j]
                 if c in closers:
                     p, q = text[j - 1], (text[j + 1] if j + 1 < n else " ")
-                    closing = not p.isspace() and (not q.isalnum() or q in lex.all_marks)
+                    # after a word, or after punctuation and a space ("outreach,' \" he told")
+                    closing = (not p.isspace() or j >= 2 and text[j - 2] in ",.!?;" + lex.all_marks and q in " ,.;\n") \
+                        and (not q.isalnum() or q in lex.all_marks)
                     if closing:
                         close = j
                         break
