@@ -76,3 +76,46 @@ def test_backend_is_chosen_by_environment_and_checked(monkeypatch):
     assert enc.backend == "numpy" and enc._runner() is None
     with pytest.raises(ValueError, match="unknown e5 backend"):
         E.E5Encoder(max_layer=1, backend="tpu")._runner()
+
+
+def _piece_features_per_word(enc, words):
+    """piece_features as it was, one word at a time: the reference."""
+    tok = enc.tokenizer
+    H = enc.H
+    out = np.zeros((len(words), 3 * H + 8), dtype=np.float32)
+    for k, w in enumerate(words):
+        s = tok.encode_word(w) or [tok.unk]
+        rows = enc.embed_rows(s)
+        out[k, :H] = rows.mean(0)
+        out[k, H : 2 * H] = rows[0]
+        out[k, 2 * H : 3 * H] = rows[-1]
+        f = 3 * H
+        out[k, f] = w[:1].isupper()
+        out[k, f + 1] = w.isupper() and len(w) > 1
+        out[k, f + 2] = any(ch.isdigit() for ch in w)
+        out[k, f + 3 + min(len(s), 4) - 1] = 1.0
+        out[k, f + 7] = 1.0
+    return out
+
+
+def test_piece_features_are_the_per_word_features_exactly():
+    # the vectorised piece_features gives unseen words their vectors
+    # (kroniek.models.e5vectors): it must not move them
+    enc = E.get_encoder(0)
+    words = WORDS + ["", " ", "Oekraïense", "Slangeneiland", "Zelensky's", "1.234,5", "COVID-19",
+                     "x" * 40, "日本語", "🙂", "e-mail", "Institute", "nederlaag", "ISW", "a"]
+    np.testing.assert_array_equal(E.piece_features(enc, words), _piece_features_per_word(enc, words))
+    assert E.piece_features(enc, []).shape == (0, 3 * enc.H + 8)
+
+
+def test_piece_features_exact_on_conll_vocabulary():
+    from tests.conftest import shared_path
+
+    words = set()
+    for name in ("ned.train", "ned.testa"):
+        for line in shared_path(f"nl/conll2002/{name}").read_text(encoding="latin-1").splitlines():
+            if line.split():
+                words.add(line.split()[0])
+    words = sorted(words)
+    enc = E.get_encoder(0)
+    np.testing.assert_array_equal(E.piece_features(enc, words), _piece_features_per_word(enc, words))

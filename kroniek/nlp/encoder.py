@@ -345,24 +345,32 @@ def piece_features(enc: E5Encoder, words: list[str]) -> np.ndarray:
     map from these to the distilled vector gives unseen words a vector."""
     tok = enc.tokenizer
     seqs = [tok.encode_word(w) or [tok.unk] for w in words]
-    flat = np.fromiter((i for s in seqs for i in s), dtype=np.int64)
-    uniq, inv = np.unique(flat, return_inverse=True)
-    E = enc.embed_rows(uniq)
     H = enc.H
     out = np.zeros((len(words), 3 * H + 8), dtype=np.float32)
-    pos = 0
-    for k, (w, s) in enumerate(zip(words, seqs)):
-        rows = E[inv[pos : pos + len(s)]]
-        pos += len(s)
-        out[k, :H] = rows.mean(0)
-        out[k, H : 2 * H] = rows[0]
-        out[k, 2 * H : 3 * H] = rows[-1]
-        f = 3 * H
-        out[k, f] = w[:1].isupper()
-        out[k, f + 1] = w.isupper() and len(w) > 1
-        out[k, f + 2] = any(ch.isdigit() for ch in w)
-        out[k, f + 3 + min(len(s), 4) - 1] = 1.0
-        out[k, f + 7] = 1.0
+    if not words:
+        return out
+    # vectorised over all words (a Python loop per word was a tenth of the
+    # cost of new words): the rows of every word's pieces, one after another
+    lens = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    flat = np.fromiter((i for s in seqs for i in s), dtype=np.int64, count=int(lens.sum()))
+    uniq, inv = np.unique(flat, return_inverse=True)
+    rows = enc.embed_rows(uniq)[inv]
+    first = np.cumsum(lens) - lens
+    # each word's rows summed in order (what rows.mean(0) does, in float32),
+    # then divided by the count: the same values as the mean per word
+    total = rows[first]
+    for j in range(1, int(lens.max())):
+        more = np.nonzero(lens > j)[0]
+        total[more] += rows[first[more] + j]
+    out[:, :H] = total / lens[:, None].astype(np.float32)
+    out[:, H : 2 * H] = rows[first]
+    out[:, 2 * H : 3 * H] = rows[first + lens - 1]
+    f = 3 * H
+    out[:, f] = [w[:1].isupper() for w in words]
+    out[:, f + 1] = [w.isupper() and len(w) > 1 for w in words]
+    out[:, f + 2] = [any(map(str.isdigit, w)) for w in words]
+    out[np.arange(len(words)), f + 3 + np.minimum(lens, 4) - 1] = 1.0
+    out[:, f + 7] = 1.0
     return out
 
 
