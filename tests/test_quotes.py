@@ -653,3 +653,11 @@ def test_en_closing_mark_after_a_space_and_unresolved_pronoun_frame():
     q = find(quotes, "always been insulted")
     assert q.kind == "direct" and q.cue.text == "told"
     assert q.speaker.text == "he" and q.speaker.name is None  # no named antecedent: never a guess
+
+
+def test_en_in_a_poll_is_according_to():
+    quotes = en_run("In the latest Quinnipiac poll, the governor led his rival by five points. "
+                    "The error was found in a report.")
+    q = find(quotes, "the governor led his rival by five points")
+    assert q.kind == "according_to" and q.speaker.text == "the latest Quinnipiac poll" and q.cue.text == "In"
+    none_with(quotes, "The error")  # "a report" without article, owner or name: a place, not a source

@@ -206,6 +206,9 @@ class ParseTable:
     model: Optional["CueModel"] = None
     negated_cues: bool = False
     passive_content: bool = False  # a passive cue's subject is its content
+    source_preps: frozenset = frozenset()  # "in" + a source noun: an according-to ("in a new poll, ...")
+    source_nouns: frozenset = frozenset()
+    plural_or_def: frozenset = frozenset()
     needs_predicate: frozenset = frozenset()  # no report with an object alone ("called a meeting")
     noun_agents: frozenset = frozenset()  # a reporting noun's preposition naming its owner ("a statement from X")
     addressee_preps: frozenset = frozenset()  # a reporting noun's preposition before a person: the addressee
@@ -375,6 +378,9 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
         )
         lex.parse.negated_cues = bool(pt.get("negated_cues", False))
         lex.parse.passive_content = bool(pt.get("passive_content", False))
+        lex.parse.source_preps = frozenset(pt.get("source_preps", []))
+        lex.parse.source_nouns = frozenset(pt.get("source_nouns", []))
+        lex.parse.plural_or_def = frozenset(pt.get("plural_tags", []))
         lex.parse.needs_predicate = frozenset(pt.get("needs_predicate", []))
         lex.parse.noun_agents = frozenset(pt.get("noun_agents", []))
         lex.parse.addressee_preps = frozenset(pt.get("addressee_preps", []))
@@ -1684,6 +1690,16 @@ class _Extractor:
                     self.postposed(k, sa, sb)
                     k += 1
                     continue
+                if parse is not None and toks[k].low in parse.source_preps and toks[k].dep in parse.preposition \
+                        and any(toks[c].lemma in parse.source_nouns and toks[c].tag in parse.plural_or_def
+                                or toks[c].lemma in parse.source_nouns and any(
+                                    toks[d].low in lex.definite or toks[d].dep in parse.owner
+                                    or toks[d].ent for d in self.kids(c))
+                                for c in self.kids(k) if c > k):
+                    # "In the latest Post-ABC poll, Clinton led by 5 points": the poll is the source
+                    if self.according_parse(k, 1, sa, sb):
+                        k += 1
+                        continue
                 cue = None if parse is not None else self.cue_at(k, sb)  # with a parse: parsed_reports
                 if cue is None or k in self.frames:
                     k += 1
