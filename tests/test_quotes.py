@@ -444,6 +444,7 @@ EN_MORE = (
     "The senator seems to favor the new plan. "
     "It appears that the vote will be delayed. "
     "The campaign released a statement saying that the rally was cancelled. "
+    "A video showing that the guards had fled circulated online. "
     "She read 'War and Peace' again."
 )
 
@@ -465,8 +466,11 @@ def test_en_appearance_has_no_source(en_more_quotes):
 
 
 def test_en_participle_source_is_the_noun(en_more_quotes):
+    q = [q for q in en_more_quotes if q.text == "the guards had fled"]
+    assert q and q[0].cue.text == "showing" and q[0].speaker.text == "A video"
+    # a document someone issued speaks for the issuer
     q = [q for q in en_more_quotes if q.text == "the rally was cancelled"]
-    assert q and q[0].cue.text == "saying" and q[0].speaker.text == "a statement"
+    assert q and q[0].cue.text == "saying" and q[0].speaker.text == "The campaign"
 
 
 def test_cue_model_table():
@@ -661,3 +665,13 @@ def test_en_in_a_poll_is_according_to():
     q = find(quotes, "the governor led his rival by five points")
     assert q.kind == "according_to" and q.speaker.text == "the latest Quinnipiac poll" and q.cue.text == "In"
     none_with(quotes, "The error")  # "a report" without article, owner or name: a place, not a source
+
+
+def test_en_issued_document_speaks_for_its_issuer():
+    quotes = en_run("The Security Council issued a statement calling for calm. "
+                    "The senator released a letter from his doctor on Friday that says he is in excellent health. "
+                    "Voters backing the mayor said the race was close.")
+    q = find(quotes, "calm")
+    assert q.speaker.text == "The Security Council" and q.cue.text.startswith("calling")
+    q = find(quotes, "he is in excellent health")
+    assert q.speaker.text == "The senator"

@@ -206,6 +206,8 @@ class ParseTable:
     model: Optional["CueModel"] = None
     negated_cues: bool = False
     passive_content: bool = False  # a passive cue's subject is its content
+    documents: frozenset = frozenset()  # "issued a statement saying ...": the issuer is the source
+    issue_verbs: frozenset = frozenset()
     source_preps: frozenset = frozenset()  # "in" + a source noun: an according-to ("in a new poll, ...")
     source_nouns: frozenset = frozenset()
     plural_or_def: frozenset = frozenset()
@@ -378,6 +380,8 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
         )
         lex.parse.negated_cues = bool(pt.get("negated_cues", False))
         lex.parse.passive_content = bool(pt.get("passive_content", False))
+        lex.parse.documents = frozenset(pt.get("documents", []))
+        lex.parse.issue_verbs = frozenset(pt.get("issue_verbs", []))
         lex.parse.source_preps = frozenset(pt.get("source_preps", []))
         lex.parse.source_nouns = frozenset(pt.get("source_nouns", []))
         lex.parse.plural_or_def = frozenset(pt.get("plural_tags", []))
@@ -1897,6 +1901,10 @@ class _Extractor:
             kids = [c for c in self.kids(v) if sa <= c < sb]
             for c in kids:
                 if toks[c].dep in P.subject:
+                    if toks[c].low in self.lex.relatives and toks[v].dep in P.relative:
+                        issuer = self.issuer(toks[v].head, sa, sb)  # "a letter ... that says ..."
+                        if issuer is not None:
+                            return ("subject", issuer)
                     return ("subject", c)
             for c in kids:
                 if toks[c].dep in P.agent:
@@ -1913,9 +1921,19 @@ class _Extractor:
                 v = t.head
                 continue
             if t.dep in P.modifier and t.tag in P.active_participle and t.head != v and sa <= t.head < sb:
-                return ("subject", t.head)  # "a statement saying that ...", "voters backing Trump"
+                issuer = self.issuer(t.head, sa, sb)  # "The council issued a statement calling for ..."
+                return ("subject", issuer if issuer is not None else t.head)  # "a statement saying that ...", "voters backing Trump"
             break
         return ("none", None)
+
+    def issuer(self, n: int, sa: int, sb: int) -> Optional[int]:
+        """The subject of the verb that issued document n ("The council issued a
+        statement ...", "He released a letter ..."), or None."""
+        toks, P = self.toks, self.lex.parse
+        if toks[n].lemma not in P.documents or toks[n].dep not in P.direct_object \
+                or toks[toks[n].head].lemma not in P.issue_verbs:
+            return None
+        return next((c for c in self.kids(toks[n].head) if toks[c].dep in P.subject and sa <= c < sb), None)
 
     def stance_reports(self, sa: int, sb: int) -> None:
         """A stance adjective after a copula with a clause or infinitive: "X is
