@@ -69,15 +69,17 @@ class E5Vectors(BaseVectors):
         out = self.data[np.maximum(rows, 0)].astype(np.float32)
         missing = np.nonzero(rows < 0)[0]
         if len(missing):
-            uniq = sorted({int(keys[i]) for i in missing})
+            # one Python step per distinct missing word, not per token
+            uniq_keys, inv = np.unique(keys[missing], return_inverse=True)
+            uniq = uniq_keys.tolist()
             todo = [k for k in uniq if k not in self._cache]
             if todo:
                 if len(self._cache) + len(todo) > CACHE_MAX:
                     self._cache.clear()
+                    todo = uniq  # the words of this batch that were cached are gone too
                 for k, v in zip(todo, self._oov_vectors(todo)):
                     self._cache[k] = v.astype(np.float32)
-            for i in missing:
-                out[i] = self._cache[int(keys[i])]
+            out[missing] = np.stack([self._cache[k] for k in uniq])[inv.reshape(-1)]
         return out
 
     def __getitem__(self, key):
