@@ -675,3 +675,15 @@ def test_en_issued_document_speaks_for_its_issuer():
     assert q.speaker.text == "The Security Council" and q.cue.text.startswith("calling")
     q = find(quotes, "he is in excellent health")
     assert q.speaker.text == "The senator"
+
+
+def test_en_time_modifier_negated_weak_cue_and_respond_to():
+    quotes = en_run("The campaign is defending his early-morning tweets about the pageant. "
+                    "The senator did not want to remain in the hospital. "
+                    "The ministry did not immediately respond to requests for comment.")
+    q = find(quotes, "his early-morning tweets about the pageant")
+    assert q.cue.text == "is defending" and q.speaker.text == "The campaign"
+    q = find(quotes, "to remain in the hospital")
+    assert q.cue.text == "did not want"
+    q = find(quotes, "requests for comment")
+    assert q.speaker.text == "The ministry" and q.cue.text.startswith("did not immediately respond")

@@ -1834,10 +1834,13 @@ class _Extractor:
     def is_time(self, k: int, sa: int, sb: int) -> bool:
         """A complement that is a time or date ("on Thursday", "last week")."""
         P = self.lex.parse
-        for j in [k] + self.kids(k):
-            if self.toks[j].ent in P.time_entities:
-                return True
-        return False
+        toks = self.toks
+        if toks[k].ent in P.time_entities:
+            return True
+        # a preposition with a time as its object ("on Thursday"); not a noun with a
+        # time modifier ("his early-morning tweets")
+        return toks[k].dep in P.preposition and any(
+            toks[j].ent in P.time_entities and toks[j].dep not in P.preposition for j in self.kids(k))
 
     def human(self, a: int, b: int) -> bool:
         """The phrase toks[a:b] names or refers to a person or organisation."""
@@ -2145,7 +2148,7 @@ class _Extractor:
                     generic = True
             negated = any(toks[c].dep in P.negation or toks[c].low in lex.negations for c in kids)
             if negated:
-                if weak or not P.negated_cues:
+                if not P.negated_cues:
                     if not learn:
                         continue  # "did not say that"
                     learned = True
