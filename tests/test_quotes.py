@@ -687,3 +687,12 @@ def test_en_time_modifier_negated_weak_cue_and_respond_to():
     assert q.cue.text == "did not want"
     q = find(quotes, "requests for comment")
     assert q.speaker.text == "The ministry" and q.cue.text.startswith("did not immediately respond")
+
+
+def test_en_nationality_owner_of_a_reporting_noun():
+    quotes = en_run("Russian claims that the convoy carried only aid drew ridicule. "
+                    "His obsession with the trade deal is genuine.")
+    q = find(quotes, "the convoy carried only aid")
+    assert q.speaker.text == "Russian" and q.cue.text == "claims"
+    q = find(quotes, "the trade deal")
+    assert q.cue.text.startswith("obsession")

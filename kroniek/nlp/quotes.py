@@ -206,6 +206,8 @@ class ParseTable:
     model: Optional["CueModel"] = None
     negated_cues: bool = False
     passive_content: bool = False  # a passive cue's subject is its content
+    owner_adjective: frozenset = frozenset()  # "Russian claims": a nationality adjective owns the noun
+    owner_entities: frozenset = frozenset()
     documents: frozenset = frozenset()  # "issued a statement saying ...": the issuer is the source
     issue_verbs: frozenset = frozenset()
     source_preps: frozenset = frozenset()  # "in" + a source noun: an according-to ("in a new poll, ...")
@@ -380,6 +382,8 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
         )
         lex.parse.negated_cues = bool(pt.get("negated_cues", False))
         lex.parse.passive_content = bool(pt.get("passive_content", False))
+        lex.parse.owner_adjective = frozenset(pt.get("owner_adjective", []))
+        lex.parse.owner_entities = frozenset(pt.get("owner_entities", []))
         lex.parse.documents = frozenset(pt.get("documents", []))
         lex.parse.issue_verbs = frozenset(pt.get("issue_verbs", []))
         lex.parse.source_preps = frozenset(pt.get("source_preps", []))
@@ -2048,7 +2052,8 @@ class _Extractor:
             if t.pos != "NOUN" or t.lemma not in P.nouns or any(qa <= t.start < qb for qa, qb in self.quoted):
                 continue
             kids = [c for c in self.kids(n) if sa <= c < sb]
-            owner = next((c for c in kids if toks[c].dep in P.owner and c < n), None)
+            owner = next((c for c in kids if c < n and (toks[c].dep in P.owner or toks[c].dep in P.owner_adjective
+                                                        and toks[c].ent in P.owner_entities)), None)
             if owner is None:
                 # "a statement from the ministry", "a decision by the FBI to ...": the agent
                 for c in kids:
@@ -2091,6 +2096,9 @@ class _Extractor:
             while b_ > a_ + 1 and toks[b_ - 1].low in ("’s", "'s", "’", "'"):
                 b_ -= 1
             sp = self.speaker_from(a_, b_, n)
+            if sp is None and toks[owner].dep in P.owner_adjective:  # "Russian claims": the group names itself
+                sp = Speaker(start=toks[a_].start, end=toks[b_ - 1].end, text=text[toks[a_].start:toks[b_ - 1].end],
+                             name=text[toks[a_].start:toks[b_ - 1].end])
             if sp is not None and e_ > b_ and lex.speaker_extent == "phrase" and sp.end == toks[b_ - 1].end:
                 sp = Speaker(start=sp.start, end=toks[e_ - 1].end, text=text[sp.start:toks[e_ - 1].end], name=sp.name)
             if sp is None:
