@@ -696,3 +696,11 @@ def test_en_nationality_owner_of_a_reporting_noun():
     assert q.speaker.text == "Russian" and q.cue.text == "claims"
     q = find(quotes, "the trade deal")
     assert q.cue.text.startswith("obsession")
+
+
+def test_en_impersonal_evaluation_has_no_source():
+    quotes = en_run("Nor is it clear that further sanctions would deter the regime. "
+                    "It is not clear what the talks achieved. The sky was clear.")
+    q = find(quotes, "further sanctions would deter the regime")
+    assert q.speaker is None and "clear" in q.cue.text
+    none_with(quotes, "the talks achieved")  # a question, not a claim

@@ -206,6 +206,8 @@ class ParseTable:
     model: Optional["CueModel"] = None
     negated_cues: bool = False
     passive_content: bool = False  # a passive cue's subject is its content
+    impersonal: frozenset = frozenset()  # "it is clear that ...": an evaluation without a source
+    wh_tags: frozenset = frozenset()
     owner_adjective: frozenset = frozenset()  # "Russian claims": a nationality adjective owns the noun
     owner_entities: frozenset = frozenset()
     documents: frozenset = frozenset()  # "issued a statement saying ...": the issuer is the source
@@ -382,6 +384,8 @@ def load_lexicon(lang: str) -> Optional[Lexicon]:
         )
         lex.parse.negated_cues = bool(pt.get("negated_cues", False))
         lex.parse.passive_content = bool(pt.get("passive_content", False))
+        lex.parse.impersonal = frozenset(pt.get("impersonal", []))
+        lex.parse.wh_tags = frozenset(pt.get("wh_tags", []))
         lex.parse.owner_adjective = frozenset(pt.get("owner_adjective", []))
         lex.parse.owner_entities = frozenset(pt.get("owner_entities", []))
         lex.parse.documents = frozenset(pt.get("documents", []))
@@ -1950,6 +1954,9 @@ class _Extractor:
         P = lex.parse
         for j in range(sa, sb):
             t = toks[j]
+            if t.pos == "ADJ" and t.lemma in P.impersonal and sa <= t.head < sb and t.head != j:
+                self.impersonal_report(j, sa, sb)
+                continue
             if t.pos != "ADJ" or t.lemma not in P.stance or not (sa <= t.head < sb) or t.head == j:
                 continue
             h = t.head
@@ -1979,6 +1986,25 @@ class _Extractor:
             if self.add_fragments(self.runs(self.sub_tokens(comp, sa, sb)), h, cue_end, sa, sp,
                                   min_tokens=1 if cue_end > j else 2):
                 self.used_cues.add(h)
+
+    def impersonal_report(self, j: int, sa: int, sb: int) -> None:
+        """"It is clear that Y", "Nor is it obvious that Y": an evaluation without a
+        source; "is clear" the cue, the clause the content, speaker null."""
+        toks, lex, P = self.toks, self.lex, self.lex.parse
+        h = toks[j].head
+        if h > j or toks[h].lemma not in P.linking or h in self.used_cues \
+                or any(qa <= toks[j].start < qb for qa, qb in self.quoted) \
+                or any(o.start <= toks[j].start < o.end for o, _ in self.out):
+            return
+        subj = next((c for c in self.kids(h) if toks[c].dep in P.subject), None)
+        comp = next((c for c in self.kids(j) + self.kids(h) if c > j and toks[c].dep in P.clause), None)
+        if subj is None or toks[subj].low not in lex.expletives or comp is None:
+            return
+        first = self.sub_tokens(comp, sa, sb)[0]
+        if toks[first].tag in P.wh_tags or toks[first].low in lex.conditional:
+            return  # "it is not clear what ...", "unclear whether ...": a question, not a claim
+        if self.add_fragments(self.runs(self.sub_tokens(comp, sa, sb)), h, j, sa, None, min_tokens=2):
+            self.used_cues.add(h)
 
     def raising_reports(self, sa: int, sb: int) -> None:
         """Appearance and expectation without a source: "X seems to Y", "X
