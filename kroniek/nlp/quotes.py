@@ -46,7 +46,22 @@ a cue lemma: appearance without a source ("X seems to ...", "It appears
 that ...", "X is expected to ...": speaker null, the subject and the
 infinitive are the content), stance adjectives after a linking verb ("X is
 confident that ..."), and a sibling report inside a report's content
-("..., arguing that ...") is cut out of it and takes its source.
+("..., arguing that ...", "said it was opposed and warned X to ...") is cut
+out of it and takes its source. Tables of the [parse] section also ask for:
+negated cues ("did not say when ..."); passive cues, their subject the
+content and the agent (if any) the source ("was first reported by the
+Post", "was accused of fraud"; not where the subject is the addressee:
+"was told to leave"); "it" as a referring subject ("It says the campaign
+...") and a pronoun without a named antecedent kept as the speaker with a
+null name; relative-pronoun subjects ("cities that support ..."); stance
+adjectives with a prepositional object ("has been critical of X") and
+impersonal evaluations ("it is clear that ...", no source); "As X put it";
+"In the latest X poll, ..." as according-to; reporting nouns owned through
+"by"/"from" or a nationality ("Russian claims that ..."); and a document
+issued by someone speaking for its issuer ("issued a statement calling for
+..."). A dash and a name ending the line attribute the quote before them
+("“...” ― Sonya Herridge"); a capitals label opens a quoted transcript
+line ("“WALLACE: ...").
 
 A learned cue model (``[parse] model``, a table of feature weights; none
 ships, see CueModel) scores every candidate report
