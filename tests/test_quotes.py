@@ -691,11 +691,11 @@ def test_en_time_modifier_negated_weak_cue_and_respond_to():
 
 def test_en_nationality_owner_of_a_reporting_noun():
     quotes = en_run("Russian claims that the convoy carried only aid drew ridicule. "
-                    "His obsession with the trade deal is genuine.")
+                    "His concern with the trade deal is genuine.")
     q = find(quotes, "the convoy carried only aid")
     assert q.speaker.text == "Russian" and q.cue.text == "claims"
     q = find(quotes, "the trade deal")
-    assert q.cue.text.startswith("obsession")
+    assert q.cue.text.startswith("concern")
 
 
 def test_en_impersonal_evaluation_has_no_source():
