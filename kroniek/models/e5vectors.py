@@ -23,7 +23,9 @@ from spacy.strings import StringStore
 from spacy.util import registry
 from spacy.vectors import BaseVectors
 
-CACHE_MAX = 200_000
+# Unseen words' vectors kept for reuse (1.5 KB each): a long run's memory stays
+# under ~75 MB for them; the cache starts afresh when full.
+CACHE_MAX = 50_000
 
 
 class E5Vectors(BaseVectors):
